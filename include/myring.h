@@ -1,0 +1,257 @@
+/*
+ * myring.h -- the public API of myring, a MySQL/MariaDB client over io_uring.
+ *
+ * One myr_loop owns one io_uring and is used from one thread. Every operation
+ * (connect, query, ping, reset, close, sleep, to_thread) returns a myr_future
+ * that resolves exactly once, with a value or an error. Futures are driven by
+ * the loop: myr_loop_run_once(), myr_await(), myr_gather() and the
+ * as_completed iterator all run ticks of the same loop. The *_sync calls are
+ * thin wrappers that create a future and await it.
+ *
+ * Ownership, in one place:
+ *   - The caller owns every myr_future it gets and frees it with
+ *     myr_future_free(), pending or not. Freeing a pending future detaches it:
+ *     the operation still runs to completion and its value is discarded.
+ *   - A myr_result is owned by its future until myr_future_take_result()
+ *     hands it to the caller, who frees it with myr_result_free().
+ *   - A myr_conn handed out by myr_future_take_conn()/myr_connect_sync() is
+ *     owned by the caller and ends with myr_close() (polite: COM_QUIT after
+ *     the queued commands) or myr_conn_free() (abrupt: queued futures fail
+ *     with MYR_ECLOSED). Both invalidate the handle.
+ *   - Strings passed in are copied; strings handed out stay valid as long as
+ *     the object they came from.
+ * Every *_free() accepts NULL.
+ */
+#ifndef MYRING_H
+#define MYRING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "myring/version.h"
+#include "myring/errors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(MYR_BUILDING)
+#define MYR_API __attribute__((visibility("default")))
+#else
+#define MYR_API
+#endif
+
+typedef struct myr_loop myr_loop;
+typedef struct myr_conn myr_conn;
+typedef struct myr_conn_opts myr_conn_opts;
+typedef struct myr_future myr_future;
+typedef struct myr_result myr_result;
+typedef struct myr_as_completed myr_as_completed;
+
+/* ------------------------------------------------------------------ errors */
+
+/* What went wrong, kept whole: our code, MySQL's error number (the server's,
+ * e.g. 1045, or the client number users know, e.g. 2013), SQLSTATE and text. */
+typedef struct myr_error {
+    int code;              /* 0, a negative MYR_E* code or a negative errno */
+    unsigned mysql_errno;  /* server or client error number, 0 if none */
+    char sqlstate[6];      /* "HY000" style, NUL-terminated; "" if none */
+    char message[512];     /* NUL-terminated, never empty when code != 0 */
+} myr_error;
+
+/* Short description of a MYR_E* code or negative errno. Static storage. */
+MYR_API const char *myr_strerror(int code);
+MYR_API const char *myr_version(void);
+
+/* ---------------------------------------------------------------- allocator */
+
+/* Replace malloc/realloc/free for every allocation myring makes. Call before
+ * creating any object; NULL restores the C library's. Returns 0. */
+typedef struct myr_allocator {
+    void *(*malloc_fn)(size_t size);
+    void *(*realloc_fn)(void *ptr, size_t size);
+    void (*free_fn)(void *ptr);
+} myr_allocator;
+MYR_API int myr_set_allocator(const myr_allocator *a);
+
+/* --------------------------------------------------------------------- loop */
+
+typedef struct myr_loop_opts {
+    unsigned sq_entries;    /* submission queue size; 0 = 256 */
+    unsigned threads;       /* to_thread workers; 0 = 4 (started on first use) */
+} myr_loop_opts;
+
+/* Create a loop (NULL opts = defaults). On failure returns NULL and fills
+ * *err if given (MYR_EURING when io_uring is unavailable, with the reason). */
+MYR_API myr_loop *myr_loop_new(const myr_loop_opts *opts, myr_error *err);
+/* Free a loop. Connections still open on it are freed abruptly first. */
+MYR_API void myr_loop_free(myr_loop *loop);
+/* One tick: submit queued I/O, wait up to timeout_ms (-1 = until something
+ * happens, 0 = don't wait) and dispatch completions. Returns the number of
+ * completions handled, or a negative error. */
+MYR_API int myr_loop_run_once(myr_loop *loop, int timeout_ms);
+/* An eventfd that becomes readable when the loop has completions to handle,
+ * for programs with their own epoll loop: poll it, then run_once(loop, 0).
+ * Returns the fd (owned by the loop) or a negative error. */
+MYR_API int myr_loop_fd(myr_loop *loop);
+
+/* ------------------------------------------------------------------ futures */
+
+typedef void (*myr_future_cb)(myr_future *f, void *arg);
+
+/* 1 when resolved, 0 while pending. */
+MYR_API int myr_future_done(const myr_future *f);
+/* 0 if it resolved with a value, a negative code if with an error,
+ * MYR_EPENDING while pending. */
+MYR_API int myr_future_status(const myr_future *f);
+/* The error (code 0 when none). Valid while the future lives. */
+MYR_API const myr_error *myr_future_error(const myr_future *f);
+/* Values. take_* moves ownership to the caller (NULL if not that kind, not
+ * resolved, failed or already taken). */
+MYR_API myr_conn *myr_future_take_conn(myr_future *f);
+MYR_API myr_result *myr_future_take_result(myr_future *f);
+/* The value a to_thread function returned (still owned by the caller's code). */
+MYR_API void *myr_future_ptr(const myr_future *f);
+/* Call cb(f, arg) once when f resolves (at once if it already has). One
+ * callback per future; a second call replaces the first. cb may free f. */
+MYR_API void myr_future_on_done(myr_future *f, myr_future_cb cb, void *arg);
+MYR_API void myr_future_free(myr_future *f);
+/* The loop a future belongs to. */
+MYR_API myr_loop *myr_future_loop(const myr_future *f);
+
+/* Run the loop until f resolves or timeout_ms passes (-1 = no limit).
+ * Returns myr_future_status(f), or MYR_ETIMEDOUT if the wait ran out (f stays
+ * pending and usable). */
+MYR_API int myr_await(myr_future *f, int timeout_ms);
+/* Run the loop until all n futures resolve or timeout_ms passes. Each keeps
+ * its own value or error, in the order given. Returns 0 when all resolved
+ * (whatever their outcome), MYR_ETIMEDOUT otherwise. All must share a loop. */
+MYR_API int myr_gather(myr_future *const *fs, size_t n, int timeout_ms);
+
+/* as_completed: hands back futures one at a time in completion order.
+ * The iterator does not own the futures; the caller frees them. */
+MYR_API myr_as_completed *myr_as_completed_new(myr_loop *loop);
+/* Add a future to watch (for sliding windows, at any time). 0 or error. */
+MYR_API int myr_as_completed_add(myr_as_completed *it, myr_future *f);
+/* Number of added futures not yet handed back. */
+MYR_API size_t myr_as_completed_pending(const myr_as_completed *it);
+/* The next resolved future; NULL when none is left (*status = 0) or the wait
+ * ran out (*status = MYR_ETIMEDOUT). status may be NULL. */
+MYR_API myr_future *myr_as_completed_next(myr_as_completed *it, int timeout_ms, int *status);
+MYR_API void myr_as_completed_free(myr_as_completed *it);
+
+/* A future that resolves after ms milliseconds. */
+MYR_API myr_future *myr_sleep(myr_loop *loop, unsigned ms);
+/* Run fn(arg) on the loop's worker pool; the future resolves with its return
+ * value (myr_future_ptr) through the ring, so the loop never blocks. */
+MYR_API myr_future *myr_to_thread(myr_loop *loop, void *(*fn)(void *), void *arg);
+
+/* -------------------------------------------------------- connection options */
+
+/* Options for a connection. Defaults: host "localhost" (Unix socket
+ * /run/mysqld/mysqld.sock when no host/port is set), port 3306, user "",
+ * charset utf8mb4, multi statements on, no timeouts. */
+MYR_API myr_conn_opts *myr_conn_opts_new(void);
+MYR_API void myr_conn_opts_free(myr_conn_opts *o);
+typedef enum myr_opt {
+    MYR_OPT_HOST,            /* str: host name or address (IPv4/IPv6) */
+    MYR_OPT_PORT,            /* int */
+    MYR_OPT_UNIX_SOCKET,     /* str: path; wins over host/port when set */
+    MYR_OPT_USER,            /* str */
+    MYR_OPT_PASSWORD,        /* str */
+    MYR_OPT_DATABASE,        /* str */
+    MYR_OPT_CHARSET,         /* str: "utf8mb4" (default), "utf8mb3", "latin1", "binary" */
+    MYR_OPT_CONNECT_TIMEOUT, /* int ms, 0 = none */
+    MYR_OPT_READ_TIMEOUT,    /* int ms per command, 0 = none; on expiry the
+                                connection is closed and its futures fail */
+    MYR_OPT_MULTI_STATEMENTS,/* int 0/1, default 1 */
+    MYR_OPT_LOCAL_INFILE,    /* int 0/1, default 0 (not supported yet: rejected) */
+    MYR_OPT__LAST
+} myr_opt;
+/* 0 or MYR_EINVAL (wrong kind of value, or unknown option). */
+MYR_API int myr_conn_opts_set_str(myr_conn_opts *o, myr_opt opt, const char *value);
+MYR_API int myr_conn_opts_set_int(myr_conn_opts *o, myr_opt opt, long value);
+
+/* ------------------------------------------------------------- connections */
+
+/* Connect; the future resolves with a myr_conn (myr_future_take_conn). */
+MYR_API myr_future *myr_connect(myr_loop *loop, const myr_conn_opts *opts);
+/* Queue a COM_QUERY. Commands on one connection are pipelined: they leave
+ * together and their futures resolve in order, each with its own result or
+ * error. Resolves with a myr_result (myr_future_take_result). */
+MYR_API myr_future *myr_query(myr_conn *c, const char *sql, size_t len);
+MYR_API myr_future *myr_ping(myr_conn *c);
+MYR_API myr_future *myr_select_db(myr_conn *c, const char *db);
+MYR_API myr_future *myr_reset(myr_conn *c);   /* COM_RESET_CONNECTION */
+/* COM_QUIT after the queued commands, then close. Resolves once the socket is
+ * closed; the handle is invalid from this call on. */
+MYR_API myr_future *myr_close(myr_conn *c);
+/* Close at once: queued futures resolve with MYR_ECLOSED. Handle invalid. */
+MYR_API void myr_conn_free(myr_conn *c);
+
+MYR_API myr_loop *myr_conn_loop(const myr_conn *c);
+MYR_API const char *myr_conn_server_version(const myr_conn *c);
+MYR_API uint32_t myr_conn_thread_id(const myr_conn *c);
+/* 1 while usable, 0 once the connection died or was closed. */
+MYR_API int myr_conn_alive(const myr_conn *c);
+
+/* Blocking calls: each runs the connection's loop until done. With loop NULL,
+ * myr_connect_sync gives the connection a private loop it owns. On failure
+ * they return NULL / a negative code and fill *err (err may be NULL). */
+MYR_API myr_conn *myr_connect_sync(myr_loop *loop, const myr_conn_opts *opts, myr_error *err);
+MYR_API myr_result *myr_query_sync(myr_conn *c, const char *sql, size_t len, myr_error *err);
+MYR_API int myr_ping_sync(myr_conn *c, myr_error *err);
+MYR_API int myr_close_sync(myr_conn *c, myr_error *err);
+
+/* ----------------------------------------------------------------- results */
+
+/* Column types, as on the wire (MYSQL_TYPE_*). */
+enum myr_type {
+    MYR_TYPE_DECIMAL = 0, MYR_TYPE_TINY = 1, MYR_TYPE_SHORT = 2, MYR_TYPE_LONG = 3,
+    MYR_TYPE_FLOAT = 4, MYR_TYPE_DOUBLE = 5, MYR_TYPE_NULL = 6, MYR_TYPE_TIMESTAMP = 7,
+    MYR_TYPE_LONGLONG = 8, MYR_TYPE_INT24 = 9, MYR_TYPE_DATE = 10, MYR_TYPE_TIME = 11,
+    MYR_TYPE_DATETIME = 12, MYR_TYPE_YEAR = 13, MYR_TYPE_NEWDATE = 14, MYR_TYPE_VARCHAR = 15,
+    MYR_TYPE_BIT = 16, MYR_TYPE_JSON = 245, MYR_TYPE_NEWDECIMAL = 246, MYR_TYPE_ENUM = 247,
+    MYR_TYPE_SET = 248, MYR_TYPE_TINY_BLOB = 249, MYR_TYPE_MEDIUM_BLOB = 250,
+    MYR_TYPE_LONG_BLOB = 251, MYR_TYPE_BLOB = 252, MYR_TYPE_VAR_STRING = 253,
+    MYR_TYPE_STRING = 254, MYR_TYPE_GEOMETRY = 255
+};
+
+/* Column metadata: a read-only view valid as long as the result. Fields are
+ * only ever appended to this struct. Strings are not NUL-terminated. */
+typedef struct myr_column {
+    const char *catalog;   size_t catalog_len;
+    const char *schema;    size_t schema_len;
+    const char *table;     size_t table_len;
+    const char *org_table; size_t org_table_len;
+    const char *name;      size_t name_len;
+    const char *org_name;  size_t org_name_len;
+    uint16_t charset;
+    uint32_t length;
+    uint8_t type;          /* enum myr_type */
+    uint16_t flags;        /* NOT_NULL=1, PRI_KEY=2, ..., BINARY=128, UNSIGNED=32 */
+    uint8_t decimals;
+} myr_column;
+
+/* A result is one result set or OK of a command; a multi-statement query or
+ * a CALL yields a chain: myr_result_next() walks it (the head owns it all). */
+MYR_API myr_result *myr_result_next(const myr_result *r);
+MYR_API size_t myr_result_column_count(const myr_result *r);  /* 0 for an OK */
+MYR_API const myr_column *myr_result_column(const myr_result *r, size_t col);
+MYR_API size_t myr_result_row_count(const myr_result *r);
+/* Value at (row, col): pointer to its bytes (binary-safe; a NUL follows them)
+ * and its length in *len; NULL for SQL NULL (then *len = 0). Out of range:
+ * NULL. Valid as long as the result. */
+MYR_API const char *myr_result_value(const myr_result *r, size_t row, size_t col, size_t *len);
+MYR_API uint64_t myr_result_affected_rows(const myr_result *r);
+MYR_API uint64_t myr_result_insert_id(const myr_result *r);
+MYR_API unsigned myr_result_warnings(const myr_result *r);
+MYR_API unsigned myr_result_status(const myr_result *r);   /* SERVER_STATUS_* */
+MYR_API const char *myr_result_info(const myr_result *r);   /* "" if none */
+/* Frees the result and every result chained after it. */
+MYR_API void myr_result_free(myr_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MYRING_H */

@@ -1,0 +1,84 @@
+/* src/buf.c -- growable byte buffer (see buf.h). */
+#include "buf.h"
+
+#include <string.h>
+
+#include "alloc.h"
+#include "myring.h"
+
+void myr__buf_init(myr__buf *b) { memset(b, 0, sizeof *b); }
+
+void myr__buf_free(myr__buf *b)
+{
+    myr__free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+void myr__buf_reset(myr__buf *b) { b->rpos = b->len = 0; }
+
+int myr__buf_reserve(myr__buf *b, size_t extra)
+{
+    if (b->cap - b->len >= extra)
+        return 0;
+    if (b->rpos > 0 && b->cap - (b->len - b->rpos) >= extra) {
+        myr__buf_compact(b);
+        return 0;
+    }
+    size_t need = b->len + extra;
+    if (need < extra)
+        return MYR_ENOMEM;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need) {
+        if (cap > (size_t)-1 / 2)
+            return MYR_ENOMEM;
+        cap *= 2;
+    }
+    uint8_t *d = myr__realloc(b->data, cap);
+    if (d == NULL)
+        return MYR_ENOMEM;
+    b->data = d;
+    b->cap = cap;
+    return 0;
+}
+
+int myr__buf_append(myr__buf *b, const void *p, size_t n)
+{
+    int rc = myr__buf_reserve(b, n);
+    if (rc)
+        return rc;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+int myr__buf_put_u8(myr__buf *b, uint8_t v) { return myr__buf_append(b, &v, 1); }
+
+void myr__buf_compact(myr__buf *b)
+{
+    if (b->rpos == 0)
+        return;
+    size_t n = b->len - b->rpos;
+    if (n)
+        memmove(b->data, b->data + b->rpos, n);
+    b->rpos = 0;
+    b->len = n;
+}
+
+void myr__buf_shrink(myr__buf *b, size_t keep)
+{
+    myr__buf_compact(b);
+    if (b->cap <= keep || b->len > keep)
+        return;
+    if (b->len == 0 && keep == 0) {
+        myr__free(b->data);
+        b->data = NULL;
+        b->cap = 0;
+        return;
+    }
+    uint8_t *d = myr__realloc(b->data, keep);
+    if (d != NULL) {
+        b->data = d;
+        b->cap = keep;
+    }
+}

@@ -1,0 +1,30 @@
+/* src/buf.h -- a growable byte buffer with a read position: used for the
+ * bytes going out to and coming in from a socket, and by the codec to build
+ * packets. Memory through the allocator hooks. */
+#ifndef MYR_BUF_H
+#define MYR_BUF_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct myr__buf {
+    uint8_t *data;
+    size_t rpos;   /* first unread byte */
+    size_t len;    /* bytes written (data[rpos..len) is unread) */
+    size_t cap;
+} myr__buf;
+
+static inline size_t myr__buf_unread(const myr__buf *b) { return b->len - b->rpos; }
+static inline uint8_t *myr__buf_rptr(const myr__buf *b) { return b->data + b->rpos; }
+
+void myr__buf_init(myr__buf *b);
+void myr__buf_free(myr__buf *b);                 /* back to empty, memory released */
+void myr__buf_reset(myr__buf *b);                /* empty, memory kept */
+int myr__buf_reserve(myr__buf *b, size_t extra); /* room for extra more bytes; 0 or MYR_ENOMEM */
+int myr__buf_append(myr__buf *b, const void *p, size_t n);
+int myr__buf_put_u8(myr__buf *b, uint8_t v);
+/* Drop consumed bytes: moves unread bytes to the front (cheap when few). */
+void myr__buf_compact(myr__buf *b);
+/* Shrink the allocation to max(keep, unread) when it grew past keep (idle
+ * connections should not hold a large buffer). */
+void myr__buf_shrink(myr__buf *b, size_t keep);
+#endif

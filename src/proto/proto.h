@@ -1,0 +1,225 @@
+/*
+ * src/proto/proto.h -- the MySQL/MariaDB client protocol codec. Pure: bytes in,
+ * structs/events out, no fd, no ring. Parsers return 0 (or bytes consumed)
+ * on success, MYR_EMALFORMED for bytes that break the protocol, never read
+ * past the length they are given, and hand out views into the input (valid as
+ * long as the input). Builders append whole framed packets to a myr__buf.
+ *
+ * Implementation files: packet.c (framing), wire.c (integers, lenenc),
+ * handshake.c (greeting, login, SSLRequest), auth.c (scrambles, auth switch),
+ * response.c (OK/ERR/EOF, column definitions, rows, the response machine),
+ * command.c (COM_* builders).
+ */
+#ifndef MYR_PROTO_H
+#define MYR_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "myring.h"
+#include "../buf.h"
+
+/* ---------------------------------------------------------------- constants */
+#define MYR__PKT_MAX 0xFFFFFFu     /* largest payload in one frame */
+
+enum {  /* capability flags */
+    MYR__CLIENT_LONG_PASSWORD = 1u << 0,
+    MYR__CLIENT_FOUND_ROWS = 1u << 1,
+    MYR__CLIENT_LONG_FLAG = 1u << 2,
+    MYR__CLIENT_CONNECT_WITH_DB = 1u << 3,
+    MYR__CLIENT_NO_SCHEMA = 1u << 4,
+    MYR__CLIENT_COMPRESS = 1u << 5,
+    MYR__CLIENT_LOCAL_FILES = 1u << 7,
+    MYR__CLIENT_PROTOCOL_41 = 1u << 9,
+    MYR__CLIENT_INTERACTIVE = 1u << 10,
+    MYR__CLIENT_SSL = 1u << 11,
+    MYR__CLIENT_TRANSACTIONS = 1u << 13,
+    MYR__CLIENT_SECURE_CONNECTION = 1u << 15,
+    MYR__CLIENT_MULTI_STATEMENTS = 1u << 16,
+    MYR__CLIENT_MULTI_RESULTS = 1u << 17,
+    MYR__CLIENT_PS_MULTI_RESULTS = 1u << 18,
+    MYR__CLIENT_PLUGIN_AUTH = 1u << 19,
+    MYR__CLIENT_CONNECT_ATTRS = 1u << 20,
+    MYR__CLIENT_PLUGIN_AUTH_LENENC_DATA = 1u << 21,
+    MYR__CLIENT_SESSION_TRACK = 1u << 23,
+    MYR__CLIENT_DEPRECATE_EOF = 1u << 24,
+};
+
+enum {  /* server status flags */
+    MYR__STATUS_IN_TRANS = 0x0001,
+    MYR__STATUS_AUTOCOMMIT = 0x0002,
+    MYR__STATUS_MORE_RESULTS = 0x0008,
+};
+
+enum {  /* commands */
+    MYR__COM_QUIT = 0x01,
+    MYR__COM_INIT_DB = 0x02,
+    MYR__COM_QUERY = 0x03,
+    MYR__COM_PING = 0x0e,
+    MYR__COM_RESET_CONNECTION = 0x1f,
+};
+
+/* --------------------------------------------------------- integers (wire.c) */
+/* Read a length-encoded integer at p[0..len). Returns bytes used (1,3,4,9),
+ * or 0 if truncated or the first byte is 0xFB/0xFF (not an integer). */
+size_t myr__lenenc_int(const uint8_t *p, size_t len, uint64_t *v);
+/* Read a length-encoded string: returns bytes used, 0 if truncated/invalid. */
+size_t myr__lenenc_str(const uint8_t *p, size_t len, const uint8_t **s, uint64_t *slen);
+/* Append a length-encoded integer / string. 0 or MYR_ENOMEM. */
+int myr__put_lenenc_int(myr__buf *b, uint64_t v);
+int myr__put_lenenc_str(myr__buf *b, const void *s, size_t n);
+static inline uint16_t myr__u16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint32_t myr__u24(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16; }
+static inline uint32_t myr__u32(const uint8_t *p) { return myr__u24(p) | (uint32_t)p[3] << 24; }
+
+/* ------------------------------------------------------------ framing (packet.c) */
+/* Reading: turns a byte stream into logical packets (payloads of 16 MiB and
+ * more arrive split in frames of 0xFFFFFF bytes and are joined here), and
+ * checks sequence ids. */
+typedef struct myr__pkt_reader {
+    uint8_t seq;        /* sequence id the next frame must carry */
+    myr__buf join;      /* owned: partial payload of a split packet */
+    int joining;
+} myr__pkt_reader;
+
+void myr__pkt_reader_init(myr__pkt_reader *r);
+void myr__pkt_reader_free(myr__pkt_reader *r);
+/*
+ * Look at in[0..len). Returns:
+ *   > 0  bytes consumed; if *payload != NULL a whole logical packet is ready
+ *        (*payload points into `in` or into r->join, valid until the next
+ *        call or until `in` changes); if *payload == NULL a frame of a split
+ *        packet was absorbed: call again.
+ *   0    need more bytes: *need is how many bytes `in` must hold for the next
+ *        frame to be complete (for sizing the receive buffer).
+ *   < 0  MYR_EMALFORMED (wrong sequence id) or MYR_ENOMEM.
+ */
+long myr__pkt_next(myr__pkt_reader *r, const uint8_t *in, size_t len,
+                   const uint8_t **payload, size_t *plen, size_t *need);
+
+/* Writing: begin reserves a 4-byte header at the end of b and returns its
+ * offset; append the payload; end fills the header(s) with *seq, *seq+1, ...,
+ * splitting a payload of 0xFFFFFF bytes or more into frames (with the empty
+ * final frame the protocol requires) and advances *seq. 0 or MYR_ENOMEM. */
+size_t myr__pkt_begin(myr__buf *b);   /* returns SIZE_MAX if out of memory */
+int myr__pkt_end(myr__buf *b, size_t begin, uint8_t *seq);
+
+/* ------------------------------------------------------- handshake.c */
+typedef struct myr__greeting {
+    uint8_t protocol;             /* 10 */
+    char server_version[64];      /* NUL-terminated, truncated if longer */
+    uint32_t thread_id;
+    uint8_t scramble[32];         /* auth plugin data, without the trailing NUL */
+    size_t scramble_len;          /* 20 for native/caching_sha2 */
+    uint32_t caps;                /* lower | upper << 16 */
+    uint32_t mariadb_caps;        /* MariaDB extended caps (when !CLIENT_LONG_PASSWORD) */
+    uint8_t charset;
+    uint16_t status;
+    char plugin[64];              /* auth plugin name, "" if none */
+} myr__greeting;
+/* Parse Initial Handshake v10 (the caller checks first for an ERR packet). */
+int myr__greeting_parse(const uint8_t *p, size_t len, myr__greeting *g);
+
+typedef struct myr__login {
+    uint32_t caps;                /* what the client asks for (already & server caps) */
+    uint32_t max_packet;
+    uint8_t charset;
+    const char *user;             /* may be "" */
+    const uint8_t *auth;  size_t auth_len;
+    const char *database;         /* NULL unless CONNECT_WITH_DB */
+    const char *plugin;           /* NULL unless PLUGIN_AUTH */
+    const char *const *attrs;     /* key, value, key, value, ..., NULL; used with CONNECT_ATTRS */
+} myr__login;
+/* Append a framed HandshakeResponse41 with sequence id seq. */
+int myr__login_build(myr__buf *out, uint8_t seq, const myr__login *l);
+/* Append a framed SSLRequest (first 32 bytes of the login). */
+int myr__ssl_request_build(myr__buf *out, uint8_t seq, uint32_t caps, uint32_t max_packet, uint8_t charset);
+
+/* --------------------------------------------------------------- auth.c */
+/* mysql_native_password: SHA1(pw) XOR SHA1(scramble20 + SHA1(SHA1(pw))).
+ * Empty password: *out_len = 0. out needs 20 bytes. */
+int myr__auth_native(const uint8_t *scramble, size_t scramble_len, const char *pw, size_t pw_len,
+                     uint8_t *out, size_t *out_len);
+/* caching_sha2_password fast path: SHA256(pw) XOR SHA256(SHA256(SHA256(pw)) + scramble).
+ * Empty password: *out_len = 0. out needs 32 bytes. */
+int myr__auth_sha2(const uint8_t *scramble, size_t scramble_len, const char *pw, size_t pw_len,
+                   uint8_t *out, size_t *out_len);
+/* AuthSwitchRequest (0xFE plugin\0 data): data excludes a trailing NUL. */
+typedef struct myr__auth_switch {
+    char plugin[64];
+    const uint8_t *data; size_t data_len;
+} myr__auth_switch;
+int myr__auth_switch_parse(const uint8_t *p, size_t len, myr__auth_switch *sw);
+/* Append a framed packet holding raw auth data (auth switch response etc.). */
+int myr__auth_data_build(myr__buf *out, uint8_t seq, const void *data, size_t len);
+
+/* ------------------------------------------------------------ response.c */
+typedef struct myr__ok {
+    uint64_t affected_rows, insert_id;
+    uint16_t status, warnings;
+    const uint8_t *info; size_t info_len;   /* view; human-readable info */
+} myr__ok;
+typedef struct myr__err {
+    uint16_t code;
+    char sqlstate[6];                       /* "" when the server sent none */
+    const uint8_t *message; size_t message_len;  /* view */
+} myr__err;
+
+int myr__ok_parse(const uint8_t *p, size_t len, uint32_t caps, myr__ok *ok);  /* 0x00 or 0xFE header */
+int myr__err_parse(const uint8_t *p, size_t len, uint32_t caps, myr__err *e); /* 0xFF header */
+static inline int myr__is_err(const uint8_t *p, size_t len) { return len >= 1 && p[0] == 0xFF; }
+/* Old-style EOF packet: 0xFE and fewer than 9 bytes. */
+static inline int myr__is_eof(const uint8_t *p, size_t len) { return len >= 1 && len < 9 && p[0] == 0xFE; }
+/* Column Definition 41 into *col (views into p). */
+int myr__coldef_parse(const uint8_t *p, size_t len, myr_column *col);
+
+/* A field of a text row: ptr NULL for SQL NULL. */
+typedef struct myr__field { const uint8_t *ptr; size_t len; } myr__field;
+/* Text resultset row with ncols lenenc strings (0xFB = NULL); the row must
+ * use the whole payload. */
+int myr__row_parse(const uint8_t *p, size_t len, size_t ncols, myr__field *fields);
+
+/* The response machine: feed it the payload of every packet that answers
+ * one command (COM_QUERY, COM_PING, ...); it says what each packet is. */
+typedef enum myr__ev_kind {
+    MYR__EV_OK,          /* ev.ok: a command without result set finished (or one of several) */
+    MYR__EV_ERR,         /* ev.err: the command failed; the response is over */
+    MYR__EV_COLUMNS,     /* ev.ncols: a result set starts */
+    MYR__EV_COLUMN,      /* ev.col: one column definition (ev.col_index) */
+    MYR__EV_COLUMNS_END, /* all column definitions seen (EOF or its absence) */
+    MYR__EV_ROW,         /* a text row: payload to pass to myr__row_parse */
+    MYR__EV_ROWS_END,    /* ev.ok: the result set ended (status, warnings) */
+    MYR__EV_LOCAL_INFILE,/* the server asks for a file (0xFB): not supported yet */
+} myr__ev_kind;
+
+typedef struct myr__resp_ev {
+    myr__ev_kind kind;
+    int more;            /* another result set / OK follows for this command */
+    int done;            /* the response to this command is complete */
+    uint64_t ncols;
+    size_t col_index;
+    myr_column col;
+    myr__ok ok;
+    myr__err err;
+} myr__resp_ev;
+
+typedef struct myr__resp {
+    int state;           /* private */
+    uint32_t caps;       /* negotiated capabilities (DEPRECATE_EOF matters) */
+    uint64_t ncols, cols_seen;
+} myr__resp;
+
+/* Start reading the response to a new command. */
+void myr__resp_init(myr__resp *r, uint32_t caps);
+/* Classify one packet. 0 and *ev filled, or MYR_EMALFORMED for a packet
+ * that cannot come at this point (the connection is then unusable). */
+int myr__resp_feed(myr__resp *r, const uint8_t *p, size_t len, myr__resp_ev *ev);
+
+/* ------------------------------------------------------------- command.c */
+/* Append a framed command packet (sequence id 0): cmd byte + arg bytes. */
+int myr__cmd_build(myr__buf *out, uint8_t cmd, const void *arg, size_t arg_len);
+
+/* MySQL charset numbers used by the client. 0 for an unknown name. */
+uint8_t myr__charset_id(const char *name);
+
+#endif
