@@ -1,0 +1,278 @@
+/*
+ * src/proto/response.c -- what the server answers to a command: OK, ERR and
+ * old-style EOF packets, Column Definition 41, text rows, and the response
+ * machine that classifies each packet of one command's response.
+ *
+ * The response machine (myr__resp_feed): every packet yields exactly one
+ * event; done=1 on the event that ends the response, after which any further
+ * packet is MYR_EMALFORMED.
+ *
+ *   FIRST    (first packet of the response, or of the next result after
+ *            more=1):
+ *              0x00             OK           done unless status has
+ *                                            MORE_RESULTS; then more=1, FIRST
+ *              0xFF             ERR          done
+ *              0xFB             LOCAL_INFILE the server asks for a file; the
+ *                                            client sends it (or an empty
+ *                                            packet) and the server's OK/ERR
+ *                                            comes back here, to FIRST
+ *              lenenc n >= 1,   COLUMNS      ev.ncols = n; -> COLUMN
+ *              nothing after it
+ *              anything else    MYR_EMALFORMED
+ *   COLUMN   (ncols times)      COLUMN       ev.col, ev.col_index 0..ncols-1;
+ *                                            the last one is the one with
+ *                                            col_index + 1 == ncols; then
+ *                                            -> COLS_EOF, or with
+ *                                            DEPRECATE_EOF straight to ROWS
+ *                                            (no COLUMNS_END event then)
+ *   COLS_EOF (no DEPRECATE_EOF) an EOF packet -> COLUMNS_END (ev.ok.status,
+ *                                            ev.ok.warnings); -> ROWS
+ *   ROWS       0xFE and len < 9 (no DEPRECATE_EOF: EOF packet), or
+ *              0xFE and len < 0xFFFFFF (DEPRECATE_EOF: OK packet)
+ *                               ROWS_END     ev.ok (affected rows and insert
+ *                                            id 0 for an EOF); done unless
+ *                                            MORE_RESULTS, then more=1, FIRST
+ *              0xFF             ERR          done (a query can fail mid-result)
+ *              otherwise        ROW          not checked here: the consumer
+ *                                            passes it to myr__row_parse
+ *   An ERR packet is accepted in every state before done.
+ *
+ * A row may start with 0xFE: its first field then uses the 8-byte length
+ * form, so the row is at least 9 bytes (and in fact longer than 16 MiB),
+ * which is how it is told apart from an EOF (< 9) or an OK terminator
+ * (< 0xFFFFFF, a whole logical packet as joined by the packet reader).
+ */
+#include "proto.h"
+
+#include <string.h>
+
+enum { S_FIRST, S_COLUMN, S_COLS_EOF, S_ROWS, S_DONE, S_LAST };
+
+int myr__ok_parse(const uint8_t *p, size_t len, uint32_t caps, myr__ok *ok)
+{
+    memset(ok, 0, sizeof *ok);
+    if (len < 1 || (p[0] != 0x00 && p[0] != 0xFE))
+        return MYR_EMALFORMED;
+    size_t pos = 1, n;
+    if (!(n = myr__lenenc_int(p + pos, len - pos, &ok->affected_rows)))
+        return MYR_EMALFORMED;
+    pos += n;
+    if (!(n = myr__lenenc_int(p + pos, len - pos, &ok->insert_id)))
+        return MYR_EMALFORMED;
+    pos += n;
+    if (caps & MYR__CLIENT_PROTOCOL_41) {
+        if (len - pos < 4)
+            return MYR_EMALFORMED;
+        ok->status = myr__u16(p + pos);
+        ok->warnings = myr__u16(p + pos + 2);
+        pos += 4;
+    } else if (caps & MYR__CLIENT_TRANSACTIONS) {
+        if (len - pos < 2)
+            return MYR_EMALFORMED;
+        ok->status = myr__u16(p + pos);
+        pos += 2;
+    }
+    if (caps & MYR__CLIENT_SESSION_TRACK) {
+        /* Servers omit the info string entirely when it is empty and no
+         * session state changed. */
+        if (pos < len) {
+            uint64_t slen;
+            if (!(n = myr__lenenc_str(p + pos, len - pos, &ok->info, &slen)))
+                return MYR_EMALFORMED;
+            ok->info_len = (size_t)slen;
+            pos += n;
+            if (ok->status & 0x4000) {   /* SERVER_SESSION_STATE_CHANGED */
+                const uint8_t *state;
+                if (!(n = myr__lenenc_str(p + pos, len - pos, &state, &slen)))
+                    return MYR_EMALFORMED;
+            }
+        }
+    } else {
+        ok->info = p + pos;
+        ok->info_len = len - pos;
+    }
+    if (ok->info_len == 0)
+        ok->info = NULL;
+    return 0;
+}
+
+int myr__err_parse(const uint8_t *p, size_t len, uint32_t caps, myr__err *e)
+{
+    memset(e, 0, sizeof *e);
+    if (len < 3 || p[0] != 0xFF)
+        return MYR_EMALFORMED;
+    e->code = myr__u16(p + 1);
+    size_t pos = 3;
+    if ((caps & MYR__CLIENT_PROTOCOL_41) && len > 3 && p[3] == '#') {
+        if (len < 9)
+            return MYR_EMALFORMED;
+        memcpy(e->sqlstate, p + 4, 5);
+        e->sqlstate[5] = '\0';
+        pos = 9;
+    }
+    e->message = p + pos;
+    e->message_len = len - pos;
+    return 0;
+}
+
+int myr__coldef_parse(const uint8_t *p, size_t len, myr_column *col)
+{
+    memset(col, 0, sizeof *col);
+    struct { const char **s; size_t *n; } strs[6] = {
+        {&col->catalog, &col->catalog_len}, {&col->schema, &col->schema_len},
+        {&col->table, &col->table_len},     {&col->org_table, &col->org_table_len},
+        {&col->name, &col->name_len},       {&col->org_name, &col->org_name_len},
+    };
+    size_t pos = 0, n;
+    for (size_t i = 0; i < 6; i++) {
+        const uint8_t *s;
+        uint64_t slen;
+        if (!(n = myr__lenenc_str(p + pos, len - pos, &s, &slen)))
+            return MYR_EMALFORMED;
+        *strs[i].s = (const char *)s;
+        *strs[i].n = (size_t)slen;
+        pos += n;
+    }
+    uint64_t fixed;   /* length of the fixed-size fields: 0x0c */
+    if (!(n = myr__lenenc_int(p + pos, len - pos, &fixed)) || fixed < 12)
+        return MYR_EMALFORMED;
+    pos += n;
+    if (len - pos < fixed)
+        return MYR_EMALFORMED;
+    const uint8_t *f = p + pos;
+    col->charset = myr__u16(f);
+    col->length = myr__u32(f + 2);
+    col->type = f[6];
+    col->flags = myr__u16(f + 7);
+    col->decimals = f[9];
+    /* f[10..12) filler; anything after the fixed fields (COM_FIELD_LIST's
+     * default value) is not ours to interpret. */
+    return 0;
+}
+
+int myr__row_parse(const uint8_t *p, size_t len, size_t ncols, myr__field *fields)
+{
+    size_t pos = 0;
+    for (size_t i = 0; i < ncols; i++) {
+        if (pos >= len)
+            return MYR_EMALFORMED;
+        if (p[pos] == 0xFB) {      /* SQL NULL */
+            fields[i].ptr = NULL;
+            fields[i].len = 0;
+            pos++;
+            continue;
+        }
+        const uint8_t *s;
+        uint64_t slen;
+        size_t n = myr__lenenc_str(p + pos, len - pos, &s, &slen);
+        if (n == 0)
+            return MYR_EMALFORMED;
+        fields[i].ptr = s;
+        fields[i].len = (size_t)slen;
+        pos += n;
+    }
+    return pos == len ? 0 : MYR_EMALFORMED;
+}
+
+void myr__resp_init(myr__resp *r, uint32_t caps)
+{
+    memset(r, 0, sizeof *r);
+    r->state = S_FIRST;
+    r->caps = caps;
+}
+
+/* Old-style EOF: 0xFE warnings(2) status(2); pre-4.1 servers send 0xFE alone. */
+static void eof_parse(const uint8_t *p, size_t len, myr__ok *ok)
+{
+    memset(ok, 0, sizeof *ok);
+    if (len >= 5) {
+        ok->warnings = myr__u16(p + 1);
+        ok->status = myr__u16(p + 3);
+    }
+}
+
+/* A result ended with status: either the response is done or another result follows. */
+static void end_result(myr__resp *r, myr__resp_ev *ev)
+{
+    ev->more = (ev->ok.status & MYR__STATUS_MORE_RESULTS) != 0;
+    ev->done = !ev->more;
+    r->state = ev->more ? S_FIRST : S_DONE;
+}
+
+int myr__resp_feed(myr__resp *r, const uint8_t *p, size_t len, myr__resp_ev *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    int deprecate_eof = (r->caps & MYR__CLIENT_DEPRECATE_EOF) != 0;
+    if (r->state == S_DONE || len == 0)
+        return MYR_EMALFORMED;
+
+    if (p[0] == 0xFF) {    /* never the start of anything else */
+        if (myr__err_parse(p, len, r->caps, &ev->err))
+            return MYR_EMALFORMED;
+        ev->kind = MYR__EV_ERR;
+        ev->done = 1;
+        r->state = S_DONE;
+        return 0;
+    }
+
+    switch (r->state) {
+    case S_FIRST:
+        if (p[0] == 0x00) {
+            if (myr__ok_parse(p, len, r->caps, &ev->ok))
+                return MYR_EMALFORMED;
+            ev->kind = MYR__EV_OK;
+            end_result(r, ev);
+            return 0;
+        }
+        if (p[0] == 0xFB) {
+            ev->kind = MYR__EV_LOCAL_INFILE;   /* the file name follows the 0xFB */
+            return 0;
+        }
+        if (p[0] == 0xFE)       /* no count is that large; an EOF/OK can't come first */
+            return MYR_EMALFORMED;
+        uint64_t ncols;
+        size_t n = myr__lenenc_int(p, len, &ncols);
+        if (n == 0 || n != len || ncols == 0)
+            return MYR_EMALFORMED;
+        ev->kind = MYR__EV_COLUMNS;
+        ev->ncols = r->ncols = ncols;
+        r->cols_seen = 0;
+        r->state = S_COLUMN;
+        return 0;
+
+    case S_COLUMN:
+        if (myr__coldef_parse(p, len, &ev->col))
+            return MYR_EMALFORMED;
+        ev->kind = MYR__EV_COLUMN;
+        ev->ncols = r->ncols;
+        ev->col_index = (size_t)r->cols_seen++;
+        if (r->cols_seen == r->ncols)
+            r->state = deprecate_eof ? S_ROWS : S_COLS_EOF;
+        return 0;
+
+    case S_COLS_EOF:
+        if (!myr__is_eof(p, len))
+            return MYR_EMALFORMED;
+        ev->kind = MYR__EV_COLUMNS_END;
+        ev->ncols = r->ncols;
+        eof_parse(p, len, &ev->ok);
+        r->state = S_ROWS;
+        return 0;
+
+    case S_ROWS:
+        ev->ncols = r->ncols;
+        if (p[0] == 0xFE && !deprecate_eof && len < 9) {
+            eof_parse(p, len, &ev->ok);
+        } else if (p[0] == 0xFE && deprecate_eof && len < MYR__PKT_MAX) {
+            if (myr__ok_parse(p, len, r->caps, &ev->ok))
+                return MYR_EMALFORMED;
+        } else {
+            ev->kind = MYR__EV_ROW;
+            return 0;
+        }
+        ev->kind = MYR__EV_ROWS_END;
+        end_result(r, ev);
+        return 0;
+    }
+    return MYR_EMALFORMED;
+}
