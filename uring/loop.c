@@ -1,0 +1,281 @@
+/*
+ * uring/loop.c -- the loop: ring setup with feature fallbacks, the tick
+ * (one submit + wait, reap every CQE, run timers), SQ-full flushing, the
+ * registered eventfd for external event loops, and teardown.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "ur_internal.h"
+
+#define WANT_FLAGS (IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | \
+                    IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG |   \
+                    IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP)
+#define REAP_BATCH 64
+#define FREE_DRAIN_NS 2000000000ull   /* ur_loop_free waits this long at most */
+
+static const char *setup_why(int err)
+{
+    switch (err) {
+    case -EPERM:
+        return "io_uring is not available: io_uring_setup was refused "
+               "(seccomp filter or kernel.io_uring_disabled)";
+    case -ENOSYS:
+        return "io_uring is not available: the kernel has no io_uring_setup "
+               "(too old, built without it, or blocked by a seccomp filter)";
+    case -ENOMEM:
+        return "io_uring setup failed: out of memory or locked memory (RLIMIT_MEMLOCK)";
+    case -EMFILE:
+    case -ENFILE:
+        return "io_uring setup failed: too many open files";
+    default:
+        return "io_uring setup failed";
+    }
+}
+
+int ur_loop_new(const ur_loop_opts *opts, ur_loop **out, const char **why)
+{
+    if (why != NULL)
+        *why = NULL;
+    if (out == NULL)
+        return -EINVAL;
+    *out = NULL;
+    unsigned sq = opts != NULL && opts->sq_entries != 0 ? opts->sq_entries : 256;
+    if (sq > 32768)
+        sq = 32768;   /* the kernel's maximum; CLAMP would do it too */
+
+    ur_loop *l = ur__malloc(sizeof *l);
+    if (l == NULL)
+        return -ENOMEM;
+    memset(l, 0, sizeof *l);
+    l->evfd = -1;
+    l->free_head = UR_NO_SLOT;
+
+    /* Older kernels reject flags they do not know with -EINVAL: drop them one
+     * group at a time, newest first (DEFER_TASKRUN needs SINGLE_ISSUER). */
+    static const unsigned drop[] = {
+        0,
+        IORING_SETUP_DEFER_TASKRUN,
+        IORING_SETUP_SINGLE_ISSUER,
+        IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+        IORING_SETUP_SUBMIT_ALL,
+        IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP,
+    };
+    unsigned flags = WANT_FLAGS;
+    int r = -EINVAL;
+    for (size_t i = 0; i < sizeof drop / sizeof drop[0] && r == -EINVAL; i++) {
+        flags &= ~drop[i];
+        struct io_uring_params p;
+        memset(&p, 0, sizeof p);
+        p.flags = flags;
+        p.cq_entries = 4 * sq;
+        r = io_uring_queue_init_params(sq, &l->ring, &p);
+    }
+    if (r < 0) {
+        ur__free(l);
+        if (why != NULL)
+            *why = setup_why(r);
+        return r;
+    }
+    l->setup_flags = flags;
+    /* Saves an fget/fput per io_uring_enter; harmless when unsupported. */
+    (void)io_uring_register_ring_fd(&l->ring);
+    *out = l;
+    return 0;
+}
+
+/* Submit what is queued, if anything (a syscall only then), and count it. */
+static int submit(ur_loop *l)
+{
+    if (io_uring_sq_ready(&l->ring) == 0)
+        return 0;
+    l->submits++;
+    int r = io_uring_submit(&l->ring);
+    return r == -EINTR || r == -EAGAIN || r == -EBUSY ? 0 : r;
+}
+
+int ur_loop_flush(ur_loop *loop)
+{
+    if (loop == NULL)
+        return -EINVAL;
+    int r = submit(loop);
+    return r < 0 ? r : 0;
+}
+
+struct io_uring_sqe *ur__get_sqe(ur_loop *l, int *err)
+{
+    /* SQ full: flush it to the kernel and retry; a few times only, in case
+     * the kernel cannot take the SQEs right now (-EAGAIN, -EBUSY). */
+    for (int tries = 0; tries < 4; tries++) {
+        struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
+        if (sqe != NULL)
+            return sqe;
+        int r = submit(l);
+        if (r < 0) {
+            *err = r;
+            return NULL;
+        }
+    }
+    *err = -EBUSY;
+    return NULL;
+}
+
+/* Is there work the kernel holds back until we enter it: CQEs in the
+ * overflow list, or (COOP/DEFER_TASKRUN) task work that will post CQEs? */
+static bool kernel_has_more(const ur_loop *l)
+{
+    return IO_URING_READ_ONCE(*l->ring.sq.kflags) & (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN);
+}
+
+/* Dispatch every CQE, including those behind a CQ overflow. The CQEs are
+ * copied out and the CQ advanced before any callback runs, so callbacks may
+ * queue ops (even flushing a full SQ), release owners, or start timers. */
+static int reap(ur_loop *l)
+{
+    struct {
+        uint64_t ud;
+        int32_t res;
+        uint32_t flags;
+    } batch[REAP_BATCH];
+    /* Bounded so that a stream of instant completions cannot starve timers;
+     * whatever is left is seen by the next tick without waiting. */
+    unsigned limit = 8 * l->ring.cq.ring_entries;
+    unsigned seen = 0;
+    int n = 0;
+    while (seen < limit) {
+        if (io_uring_cq_ready(&l->ring) == 0) {
+            if (!kernel_has_more(l))
+                break;
+            /* Flushes the overflow list into the CQ and runs deferred task
+             * work (IORING_FEAT_NODROP: nothing was lost). */
+            int r = io_uring_get_events(&l->ring);
+            if ((r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) ||
+                io_uring_cq_ready(&l->ring) == 0)
+                break;
+        }
+        unsigned head, got = 0;
+        struct io_uring_cqe *cqe;
+        io_uring_for_each_cqe(&l->ring, head, cqe) {
+            batch[got].ud = cqe->user_data;
+            batch[got].res = cqe->res;
+            batch[got].flags = cqe->flags;
+            if (++got == REAP_BATCH)
+                break;
+        }
+        io_uring_cq_advance(&l->ring, got);
+        seen += got;
+        for (unsigned i = 0; i < got; i++)
+            n += ur__dispatch(l, batch[i].ud, batch[i].res, batch[i].flags);
+    }
+    return n;
+}
+
+int ur_loop_tick(ur_loop *l, int64_t timeout_ns)
+{
+    if (l == NULL)
+        return -EINVAL;
+    uint64_t next = ur__timer_next(l);
+    if (next != UINT64_MAX) {
+        uint64_t now = ur_now_ns();
+        uint64_t until = next > now ? next - now : 0;
+        if (until > INT64_MAX)
+            until = INT64_MAX;
+        if (timeout_ns < 0 || (int64_t)until < timeout_ns)
+            timeout_ns = (int64_t)until;
+    }
+    /* Nothing in flight and no timer: waiting could only hang. */
+    if (timeout_ns < 0 && l->used == 0)
+        timeout_ns = 0;
+    if (l->evfd >= 0) {
+        /* Clear the eventfd before reaping: anything posted after this read
+         * signals it again, so a level-triggered epoll neither spins nor
+         * misses a completion. */
+        uint64_t v;
+        (void)!read(l->evfd, &v, sizeof v);
+    }
+
+    int r;
+    if (timeout_ns == 0 || io_uring_cq_ready(&l->ring) > 0) {
+        /* Poll. Under DEFER_TASKRUN, completions wait as task work until we
+         * enter the kernel with GETEVENTS; the kernel then sets
+         * IORING_SQ_TASKRUN (and signals the eventfd), and reap() sees the
+         * flag and calls io_uring_get_events(): no syscall when idle. */
+        r = submit(l);
+    } else {
+        struct __kernel_timespec ts, *tsp = NULL;
+        if (timeout_ns > 0) {
+            ts.tv_sec = timeout_ns / 1000000000;
+            ts.tv_nsec = timeout_ns % 1000000000;
+            tsp = &ts;
+        }
+        struct io_uring_cqe *cqe;
+        if (io_uring_sq_ready(&l->ring) > 0)
+            l->submits++;
+        r = io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, tsp, NULL);
+        if (r == -ETIME || r == -EINTR || r == -EAGAIN || r == -EBUSY)
+            r = 0;
+    }
+    if (r < 0)
+        return r;
+    int n = reap(l);
+    n += ur__timers_run(l);
+    return n;
+}
+
+int ur_loop_eventfd(ur_loop *l)
+{
+    if (l == NULL)
+        return -EINVAL;
+    if (l->evfd >= 0)
+        return l->evfd;
+    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    int r = io_uring_register_eventfd(&l->ring, fd);
+    if (r < 0) {
+        close(fd);
+        return r;
+    }
+    l->evfd = fd;
+    return fd;
+}
+
+unsigned ur_loop_queued(const ur_loop *l) { return io_uring_sq_ready(&l->ring); }
+uint64_t ur_loop_submits(const ur_loop *l) { return l->submits; }
+unsigned ur_loop_setup_flags(const ur_loop *l) { return l->setup_flags; }
+
+void ur_loop_free(ur_loop *l)
+{
+    if (l == NULL)
+        return;
+    /* Cancel everything and wait (bounded) for the final CQEs, so that no op
+     * still writes into an owner's buffer once its on_release has run.
+     * Callbacks may queue more ops while we drain: cancel those too. */
+    uint64_t end = ur_now_ns() + FREE_DRAIN_NS;
+    while (l->used > 0) {
+        uint32_t total = l->nchunks << UR_CHUNK_SHIFT;
+        for (uint32_t i = 0; i < total; i++)
+            if (ur__slot(l, i)->owner != NULL)
+                (void)ur__cancel_slot(l, i);
+        uint64_t now = ur_now_ns();
+        if (now >= end)
+            break;
+        uint64_t left = end - now;
+        struct __kernel_timespec ts = {.tv_sec = (long long)(left / 1000000000),
+                                       .tv_nsec = (long long)(left % 1000000000)};
+        struct io_uring_cqe *cqe;
+        int r = io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, &ts, NULL);
+        if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY)
+            break;
+        reap(l);
+    }
+    /* Exiting the ring cancels whatever is left in the kernel. */
+    io_uring_queue_exit(&l->ring);
+    if (l->evfd >= 0)
+        close(l->evfd);
+    ur__slots_free(l);
+    ur__free(l->heap);
+    ur__free(l);
+}

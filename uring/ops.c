@@ -1,0 +1,144 @@
+/*
+ * uring/ops.c -- the operations owners queue (socket, connect, send, recv,
+ * read, close) and cancellation by op id. Each takes a slot and an SQE or
+ * queues nothing at all.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "ur_internal.h"
+
+/* Take a slot and an SQE for an op of o; on failure nothing is held. */
+static struct io_uring_sqe *op_begin(ur_owner *o, uint32_t tag, uint32_t *idx, int *err)
+{
+    if (o == NULL || o->loop == NULL || o->on_complete == NULL) {
+        *err = -EINVAL;
+        return NULL;
+    }
+    ur_loop *l = o->loop;
+    *idx = ur__slot_get(l, o, tag);
+    if (*idx == UR_NO_SLOT) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    struct io_uring_sqe *sqe = ur__get_sqe(l, err);
+    if (sqe == NULL)
+        ur__slot_put(l, *idx);
+    return sqe;
+}
+
+/* The op is prepared: name it and count it. */
+static int op_commit(ur_owner *o, uint32_t idx, struct io_uring_sqe *sqe, uint64_t *id)
+{
+    uint64_t ud = ur__udata(o->loop, idx);
+    io_uring_sqe_set_data64(sqe, ud);
+    o->inflight++;
+    o->loop->used++;
+    if (id != NULL)
+        *id = ud;
+    return 0;
+}
+
+int ur_socket(ur_owner *o, uint32_t tag, int domain, int type, int protocol, uint64_t *id)
+{
+    uint32_t idx;
+    int err;
+    struct io_uring_sqe *sqe = op_begin(o, tag, &idx, &err);
+    if (sqe == NULL)
+        return err;
+    io_uring_prep_socket(sqe, domain, type, protocol, 0);
+    return op_commit(o, idx, sqe, id);
+}
+
+int ur_connect(ur_owner *o, uint32_t tag, int fd, const struct sockaddr *addr, socklen_t len, uint64_t *id)
+{
+    if (addr == NULL || len == 0 || len > sizeof(struct sockaddr_storage))
+        return -EINVAL;
+    uint32_t idx;
+    int err;
+    struct io_uring_sqe *sqe = op_begin(o, tag, &idx, &err);
+    if (sqe == NULL)
+        return err;
+    /* The kernel reads the address when the SQE is submitted, which is after
+     * this call returns: keep a copy in the slot (slots never move). */
+    ur_slot *s = ur__slot(o->loop, idx);
+    memcpy(&s->addr, addr, len);
+    io_uring_prep_connect(sqe, fd, (struct sockaddr *)&s->addr, len);
+    return op_commit(o, idx, sqe, id);
+}
+
+int ur_send(ur_owner *o, uint32_t tag, int fd, const void *buf, size_t len, int msg_flags, uint64_t *id)
+{
+    if (len > UINT32_MAX)
+        return -EINVAL;   /* the SQE's length is 32 bits */
+    uint32_t idx;
+    int err;
+    struct io_uring_sqe *sqe = op_begin(o, tag, &idx, &err);
+    if (sqe == NULL)
+        return err;
+    io_uring_prep_send(sqe, fd, buf, len, msg_flags);
+    return op_commit(o, idx, sqe, id);
+}
+
+int ur_recv(ur_owner *o, uint32_t tag, int fd, void *buf, size_t len, int msg_flags, uint64_t *id)
+{
+    if (len > UINT32_MAX)
+        return -EINVAL;
+    uint32_t idx;
+    int err;
+    struct io_uring_sqe *sqe = op_begin(o, tag, &idx, &err);
+    if (sqe == NULL)
+        return err;
+    io_uring_prep_recv(sqe, fd, buf, len, msg_flags);
+    return op_commit(o, idx, sqe, id);
+}
+
+int ur_read(ur_owner *o, uint32_t tag, int fd, void *buf, size_t len, uint64_t *id)
+{
+    if (len > UINT32_MAX)
+        return -EINVAL;
+    uint32_t idx;
+    int err;
+    struct io_uring_sqe *sqe = op_begin(o, tag, &idx, &err);
+    if (sqe == NULL)
+        return err;
+    /* Offset -1: the file position, the only meaning for pipes and eventfds. */
+    io_uring_prep_read(sqe, fd, buf, (unsigned)len, (uint64_t)-1);
+    return op_commit(o, idx, sqe, id);
+}
+
+int ur_close(ur_owner *o, uint32_t tag, int fd, uint64_t *id)
+{
+    uint32_t idx;
+    int err;
+    struct io_uring_sqe *sqe = op_begin(o, tag, &idx, &err);
+    if (sqe == NULL)
+        return err;
+    io_uring_prep_close(sqe, fd);
+    return op_commit(o, idx, sqe, id);
+}
+
+int ur__cancel_slot(ur_loop *l, uint32_t idx)
+{
+    ur_slot *s = ur__slot(l, idx);
+    if (s->cancel_sent)
+        return 0;
+    int err;
+    struct io_uring_sqe *sqe = ur__get_sqe(l, &err);
+    if (sqe == NULL)
+        return err;
+    io_uring_prep_cancel64(sqe, ur__udata(l, idx), 0);
+    /* The cancel's own CQE (0, -ENOENT or -EALREADY) is of no interest. */
+    io_uring_sqe_set_data64(sqe, UR_UDATA_INTERNAL);
+    s->cancel_sent = true;
+    return 0;
+}
+
+int ur_cancel(ur_loop *loop, uint64_t id)
+{
+    if (loop == NULL)
+        return -EINVAL;
+    if (ur__slot_lookup(loop, id) == NULL)
+        return -ENOENT;
+    return ur__cancel_slot(loop, (uint32_t)id);
+}
