@@ -1,0 +1,228 @@
+/*
+ * src/conn_auth.c -- the connection's handshake: greeting, login, auth
+ * switch and auth-more-data, up to the OK that makes it READY. Packets in
+ * READY go to conn_cmd.c.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "conn_internal.h"
+
+/* What we ask for; the login sends this & the server's capabilities. */
+#define MYR__CLIENT_CAPS                                                                    \
+    (MYR__CLIENT_LONG_PASSWORD | MYR__CLIENT_LONG_FLAG | MYR__CLIENT_PROTOCOL_41 |          \
+     MYR__CLIENT_TRANSACTIONS | MYR__CLIENT_SECURE_CONNECTION | MYR__CLIENT_MULTI_RESULTS |  \
+     MYR__CLIENT_PS_MULTI_RESULTS | MYR__CLIENT_PLUGIN_AUTH |                                \
+     MYR__CLIENT_PLUGIN_AUTH_LENENC_DATA | MYR__CLIENT_CONNECT_ATTRS |                       \
+     MYR__CLIENT_DEPRECATE_EOF)
+
+static void server_error(myr_conn *c, const uint8_t *p, size_t len)
+{
+    myr__err e;
+    if (myr__err_parse(p, len, MYR__CLIENT_PROTOCOL_41, &e) != 0) {
+        myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (error packet)");
+        return;
+    }
+    myr_error err;
+    myr__error_set(&err, MYR_ESERVER, e.code, e.sqlstate, "%.*s", (int)e.message_len,
+                   (const char *)e.message);
+    myr__conn_die(c, &err);
+}
+
+/* The scrambled password for plugin, or MYR_EAUTH for one we cannot do. */
+static int auth_response(myr_conn *c, const char *plugin, const uint8_t *scramble, size_t scramble_len,
+                         uint8_t *out, size_t *out_len)
+{
+    const char *pw = c->opts.password ? c->opts.password : "";
+    size_t pw_len = strlen(pw);
+    if (scramble_len < 20)
+        return MYR_EMALFORMED;
+    if (strcmp(plugin, "mysql_native_password") == 0)
+        return myr__auth_native(scramble, scramble_len, pw, pw_len, out, out_len);
+    if (strcmp(plugin, "caching_sha2_password") == 0)
+        return myr__auth_sha2(scramble, scramble_len, pw, pw_len, out, out_len);
+    return MYR_EAUTH;
+}
+
+static void auth_unsupported(myr_conn *c, const char *plugin)
+{
+    myr__conn_fail(c, MYR_EAUTH, 2059, "Authentication plugin '%s' cannot be loaded: not supported by myring",
+                   plugin);
+}
+
+static void send_login(myr_conn *c)
+{
+    myr__greeting *g = &c->greeting;
+    if (!(g->caps & MYR__CLIENT_PROTOCOL_41)) {
+        myr__conn_fail(c, MYR_ENOTSUP, 2027, "server does not speak protocol 4.1");
+        return;
+    }
+    uint32_t want = MYR__CLIENT_CAPS;
+    if (c->opts.multi_statements)
+        want |= MYR__CLIENT_MULTI_STATEMENTS;
+    if (c->opts.database && c->opts.database[0])
+        want |= MYR__CLIENT_CONNECT_WITH_DB;
+    c->caps = want & g->caps;
+
+    const char *plugin = g->plugin[0] ? g->plugin : "mysql_native_password";
+    snprintf(c->plugin, sizeof c->plugin, "%s", plugin);
+    uint8_t auth[64];
+    size_t auth_len = 0;
+    int rc = auth_response(c, c->plugin, g->scramble, g->scramble_len, auth, &auth_len);
+    if (rc == MYR_EAUTH) {
+        /* Offer native password instead; the server switches us if needed. */
+        snprintf(c->plugin, sizeof c->plugin, "mysql_native_password");
+        rc = auth_response(c, c->plugin, g->scramble, g->scramble_len, auth, &auth_len);
+    }
+    if (rc != 0) {
+        myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (greeting scramble)");
+        return;
+    }
+
+    char pid[24], os[80];
+    struct utsname un;
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    snprintf(os, sizeof os, "%s", uname(&un) == 0 ? un.sysname : "Linux");
+    const char *attrs[] = {"_client_name", "myring", "_client_version", MYR_VERSION_STRING,
+                           "_os", os, "_pid", pid, NULL};
+    const char *cs = c->opts.charset ? c->opts.charset : "utf8mb4";
+    myr__login login = {
+        .caps = c->caps,
+        .max_packet = 0x40000000u,   /* 1 GiB: rows larger than 16 MiB just work */
+        .charset = myr__charset_id(cs),
+        .user = c->opts.user ? c->opts.user : "",
+        .auth = auth,
+        .auth_len = auth_len,
+        .database = (c->caps & MYR__CLIENT_CONNECT_WITH_DB) ? c->opts.database : NULL,
+        .plugin = c->plugin,
+        .attrs = attrs,
+    };
+    uint8_t seq = c->reader.seq;
+    if (myr__login_build(&c->out, seq, &login) != 0) {
+        myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory building the login packet");
+        return;
+    }
+    c->reader.seq = (uint8_t)(seq + 1);
+    myr__conn_set_state(c, MYR__CS_AUTH);
+    myr__conn_kick(c);
+}
+
+static void on_greeting(myr_conn *c, const uint8_t *p, size_t len)
+{
+    if (myr__is_err(p, len)) {   /* e.g. 1040 too many connections, 1129 host blocked */
+        server_error(c, p, len);
+        return;
+    }
+    if (myr__greeting_parse(p, len, &c->greeting) != 0) {
+        myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (server greeting)");
+        return;
+    }
+    /* MariaDB prefixes "5.5.5-" for old replication clients: not the version. */
+    const char *v = c->greeting.server_version;
+    if (strncmp(v, "5.5.5-", 6) == 0)
+        v += 6;
+    snprintf(c->server_version, sizeof c->server_version, "%s", v);
+    send_login(c);
+}
+
+static void send_auth_data(myr_conn *c, const void *data, size_t len)
+{
+    uint8_t seq = c->reader.seq;
+    if (myr__auth_data_build(&c->out, seq, data, len) != 0) {
+        myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory");
+        return;
+    }
+    c->reader.seq = (uint8_t)(seq + 1);
+    myr__conn_kick(c);
+}
+
+static void connected(myr_conn *c, const uint8_t *p, size_t len)
+{
+    myr__ok ok;
+    if (myr__ok_parse(p, len, c->caps, &ok) != 0) {
+        myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (login OK)");
+        return;
+    }
+    myr__conn_set_state(c, MYR__CS_READY);
+    ur_timer_stop(c->loop->ur, &c->timer);
+    myr_future *f = c->connect_fut;
+    c->connect_fut = NULL;
+    c->user_owned = 1;
+    f->val.conn = c;
+    myr__buf_shrink(&c->in, 0);
+    myr__future_resolve(f, 0, NULL);
+}
+
+static void on_auth_packet(myr_conn *c, const uint8_t *p, size_t len)
+{
+    if (len == 0) {
+        myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (empty auth reply)");
+        return;
+    }
+    switch (p[0]) {
+    case 0x00:
+        connected(c, p, len);
+        return;
+    case 0xFF:
+        server_error(c, p, len);
+        return;
+    case 0xFE: {   /* AuthSwitchRequest */
+        myr__auth_switch sw;
+        if (myr__auth_switch_parse(p, len, &sw) != 0) {
+            myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (auth switch)");
+            return;
+        }
+        uint8_t auth[64];
+        size_t auth_len = 0;
+        int rc = auth_response(c, sw.plugin, sw.data, sw.data_len, auth, &auth_len);
+        if (rc == MYR_EAUTH) {
+            auth_unsupported(c, sw.plugin);
+            return;
+        }
+        if (rc != 0) {
+            myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (auth switch scramble)");
+            return;
+        }
+        snprintf(c->plugin, sizeof c->plugin, "%s", sw.plugin);
+        send_auth_data(c, auth, auth_len);
+        return;
+    }
+    case 0x01:   /* AuthMoreData */
+        if (strcmp(c->plugin, "caching_sha2_password") == 0 && len == 2) {
+            if (p[1] == 3)   /* fast auth succeeded: the OK follows */
+                return;
+            if (p[1] == 4) {
+                myr__conn_fail(c, MYR_EAUTH, 2061,
+                               "Authentication plugin 'caching_sha2_password' reported error: "
+                               "full authentication needs a secure connection (TLS), which this build "
+                               "does not offer yet");
+                return;
+            }
+        }
+        myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (unexpected auth data for '%s')",
+                       c->plugin);
+        return;
+    default:
+        myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (auth reply 0x%02x)", p[0]);
+        return;
+    }
+}
+
+void myr__conn_packet(myr_conn *c, const uint8_t *p, size_t len)
+{
+    switch (c->state) {
+    case MYR__CS_GREETING:
+        on_greeting(c, p, len);
+        break;
+    case MYR__CS_AUTH:
+        on_auth_packet(c, p, len);
+        break;
+    case MYR__CS_READY:
+        myr__conn_response(c, p, len);
+        break;
+    default:
+        break;
+    }
+}

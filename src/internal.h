@@ -1,0 +1,202 @@
+/*
+ * src/internal.h -- the library's private structs and the functions the
+ * files of src/ call across each other (prefix myr__).
+ */
+#ifndef MYR_INTERNAL_H
+#define MYR_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "myring.h"
+#include "alloc.h"
+#include "buf.h"
+#include "proto/proto.h"
+#include "../uring/ur.h"
+
+typedef struct myr__pool myr__pool;
+typedef struct myr__job myr__job;
+typedef struct myr__cmd myr__cmd;
+
+/* ------------------------------------------------------------------ loop */
+struct myr_loop {
+    ur_loop *ur;
+    myr__pool *pool;            /* to_thread workers, started on first use */
+    unsigned pool_threads;
+    myr_conn *conns;            /* every connection of this loop (for loop_free) */
+    myr_conn *dirty;            /* connections with bytes to send / a recv to arm */
+    myr_conn *releasing;        /* released during a tick, handed to the engine after it */
+    int ticking;                /* inside ur_loop_tick (completion handlers run) */
+};
+void myr__loop_release_deferred(myr_loop *loop);
+
+/* Queue c for the pre-submit pass of the next tick (sends and recvs are
+ * started there so that all commands queued before a tick leave in one send). */
+void myr__loop_mark_dirty(myr_loop *loop, myr_conn *c);
+
+/* ----------------------------------------------------------------- errors */
+/* Fill e: code, mysql errno (0 = the code's default from the table), sqlstate
+ * ("" = "HY000" when there is an errno) and a printf-style message. */
+void myr__error_set(myr_error *e, int code, unsigned mysql_errno, const char *sqlstate,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+unsigned myr__error_default_errno(int code);
+
+/* ---------------------------------------------------------------- futures */
+typedef enum myr__fut_kind {
+    MYR__FUT_CONNECT,   /* value: conn */
+    MYR__FUT_RESULT,    /* value: result (query) */
+    MYR__FUT_PLAIN,     /* no value: ping, select_db, reset, close */
+    MYR__FUT_SLEEP,
+    MYR__FUT_THREAD,    /* value: ptr */
+} myr__fut_kind;
+
+struct myr_future {
+    myr_loop *loop;
+    uint8_t kind;
+    uint8_t done;
+    uint8_t detached;          /* the user freed it while pending */
+    uint8_t in_ready;          /* in an as_completed ready list */
+    int status;
+    myr_error *err;            /* allocated only on failure */
+    union {
+        myr_conn *conn;
+        myr_result *result;
+        void *ptr;
+    } val;
+    myr_future_cb cb;
+    void *cb_arg;
+    myr_as_completed *ac;      /* watching iterator, NULL if none */
+    myr_future *ac_next;
+    ur_timer timer;            /* sleep futures */
+};
+
+myr_future *myr__future_new(myr_loop *loop, myr__fut_kind kind);
+/* Resolve with status (0 or negative). For errors pass err (copied) or NULL
+ * for one made from the code alone. Runs callbacks; f may be freed on return. */
+void myr__future_resolve(myr_future *f, int status, const myr_error *err);
+/* A future already resolved with an error, for calls that fail before any I/O. */
+myr_future *myr__future_failed(myr_loop *loop, myr__fut_kind kind, const myr_error *err);
+
+/* ------------------------------------------------------------ worker pool */
+struct myr__job {
+    void *(*fn)(void *arg);
+    void *arg;
+    void *ret;
+    int status;                    /* 0, or MYR_ECANCELED if it never ran */
+    void (*done)(myr__job *job);   /* called on the loop thread */
+    myr__job *next;
+};
+/* Run job->fn on a worker; job->done runs on the loop's thread through the
+ * ring. 0 or error (then done never runs). */
+int myr__pool_submit(myr_loop *loop, myr__job *job);
+void myr__pool_free(myr__pool *p);
+
+/* ---------------------------------------------------------------- results */
+typedef struct myr__cell { const char *ptr; size_t len; } myr__cell;
+typedef struct myr__chunk myr__chunk;
+
+struct myr_result {
+    myr_result *next;
+    size_t ncols;
+    myr_column *cols;
+    size_t nrows, rows_cap;
+    myr__cell *cells;          /* nrows * ncols */
+    myr__chunk *chunks;        /* arena holding column strings and values */
+    uint64_t affected_rows, insert_id;
+    unsigned warnings, status;
+    char *info;
+};
+
+myr_result *myr__result_new(void);
+int myr__result_set_ok(myr_result *r, const myr__ok *ok);
+int myr__result_set_columns(myr_result *r, uint64_t ncols);
+int myr__result_add_column(myr_result *r, size_t i, const myr_column *col);
+/* Parse a text row payload and store it. 0, MYR_EMALFORMED or MYR_ENOMEM. */
+int myr__result_add_row(myr_result *r, const uint8_t *p, size_t len);
+
+/* ------------------------------------------------------------ connections */
+typedef enum myr__conn_state {
+    MYR__CS_RESOLVING,    /* host name lookup on the worker pool */
+    MYR__CS_SOCKET,       /* socket op queued */
+    MYR__CS_CONNECTING,   /* connect op queued */
+    MYR__CS_GREETING,     /* waiting for the server's handshake */
+    MYR__CS_AUTH,         /* login sent; OK/ERR/auth switch/more data next */
+    MYR__CS_READY,        /* commands flow */
+    MYR__CS_DEAD,         /* failed or closed; futures resolved; waiting for free */
+    MYR__CS__LAST
+} myr__conn_state;
+
+struct myr__cmd {
+    myr__cmd *next;
+    myr_future *fut;       /* NULL if the future was freed... (never: detached instead) */
+    uint8_t com;           /* MYR__COM_* */
+    uint64_t end_pos;      /* stream offset of the end of its bytes */
+    myr_result *head, *tail;
+};
+
+struct myr_conn_opts {
+    char *host, *unix_socket, *user, *password, *database, *charset;
+    int port;
+    int port_set;
+    int connect_timeout_ms, read_timeout_ms;
+    int multi_statements;
+};
+
+struct myr_conn {
+    ur_owner owner;             /* first: container_of is a cast */
+    myr_loop *loop;
+    myr_loop *own_loop;         /* private loop of myr_connect_sync(NULL, ...) */
+    myr_conn *loop_next, *loop_prev;
+    myr_conn *dirty_next;
+    uint8_t dirty;
+    uint8_t state;
+    uint8_t user_owned;         /* handed to the user (connect succeeded) */
+    uint8_t closing;            /* myr_close/myr_conn_free called */
+    uint8_t release_requested;  /* nobody needs it: free once the kernel is done */
+    uint8_t released;           /* the engine released it (no op in flight) */
+    uint8_t job_busy;           /* the host lookup runs on a worker */
+    myr_conn *release_next;
+    size_t need;                /* bytes the next frame needs in the receive buffer */
+    char server_version[64];
+    int fd;
+    myr_conn_opts opts;         /* own copy */
+    myr_future *connect_fut;
+    myr_future *close_fut;
+    myr_error death;            /* why it died (for later commands) */
+
+    /* handshake */
+    myr__greeting greeting;
+    uint32_t caps;
+    char plugin[64];
+    myr__job resolve_job;
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    int addr_family;
+
+    /* I/O */
+    myr__buf out;               /* queued bytes not yet handed to the kernel */
+    myr__buf sending;           /* bytes of the send in flight */
+    uint64_t queued_pos;        /* total bytes ever queued */
+    uint64_t sent_pos;          /* total bytes the kernel has taken */
+    uint64_t send_id, recv_id;
+    uint8_t send_busy, recv_busy;
+    myr__buf in;
+    myr__pkt_reader reader;
+    ur_timer timer;             /* connect or read deadline */
+
+    /* commands, oldest first; the head owns the response being read */
+    myr__cmd *cmd_head, *cmd_tail;
+    myr__resp resp;
+    size_t ncmds;
+};
+
+/* Internal connect on an already-connected socket (tests use socketpairs
+ * with a scripted server). Takes ownership of fd. */
+myr_future *myr__connect_fd(myr_loop *loop, const myr_conn_opts *opts, int fd);
+/* Start pending sends/recvs (called by the loop before it submits). */
+void myr__conn_flush(myr_conn *c);
+int myr__opts_copy(myr_conn_opts *dst, const myr_conn_opts *src);
+void myr__opts_clear(myr_conn_opts *o);
+
+#endif
