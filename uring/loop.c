@@ -139,12 +139,8 @@ static int reap(ur_loop *l)
         int32_t res;
         uint32_t flags;
     } batch[REAP_BATCH];
-    /* Bounded so that a stream of instant completions cannot starve timers;
-     * whatever is left is seen by the next tick without waiting. */
-    unsigned limit = 8 * l->ring.cq.ring_entries;
-    unsigned seen = 0;
     int n = 0;
-    while (seen < limit) {
+    for (;;) {
         if (io_uring_cq_ready(&l->ring) == 0) {
             if (!kernel_has_more(l))
                 break;
@@ -165,11 +161,27 @@ static int reap(ur_loop *l)
                 break;
         }
         io_uring_cq_advance(&l->ring, got);
-        seen += got;
         for (unsigned i = 0; i < got; i++)
             n += ur__dispatch(l, batch[i].ud, batch[i].res, batch[i].flags);
     }
     return n;
+}
+
+/* Clear the eventfd after reaping, so a level-triggered epoll does not spin.
+ * Under DEFER_TASKRUN the kernel signals it twice per batch: when it queues
+ * completion task work and again when our get_events posts the CQEs; so
+ * clearing before reaping would leave it readable. Work that became pending
+ * after reap() is not lost: the kernel sets IORING_SQ_TASKRUN (or posts a
+ * CQE) before signalling, so if we see either after the read we signal the
+ * eventfd ourselves and the external loop comes back. */
+static void rearm_eventfd(ur_loop *l)
+{
+    uint64_t v;
+    (void)!read(l->evfd, &v, sizeof v);
+    if (io_uring_cq_ready(&l->ring) > 0 || kernel_has_more(l)) {
+        v = 1;
+        (void)!write(l->evfd, &v, sizeof v);
+    }
 }
 
 int ur_loop_tick(ur_loop *l, int64_t timeout_ns)
@@ -188,14 +200,6 @@ int ur_loop_tick(ur_loop *l, int64_t timeout_ns)
     /* Nothing in flight and no timer: waiting could only hang. */
     if (timeout_ns < 0 && l->used == 0)
         timeout_ns = 0;
-    if (l->evfd >= 0) {
-        /* Clear the eventfd before reaping: anything posted after this read
-         * signals it again, so a level-triggered epoll neither spins nor
-         * misses a completion. */
-        uint64_t v;
-        (void)!read(l->evfd, &v, sizeof v);
-    }
-
     int r;
     if (timeout_ns == 0 || io_uring_cq_ready(&l->ring) > 0) {
         /* Poll. Under DEFER_TASKRUN, completions wait as task work until we
@@ -221,6 +225,8 @@ int ur_loop_tick(ur_loop *l, int64_t timeout_ns)
         return r;
     int n = reap(l);
     n += ur__timers_run(l);
+    if (l->evfd >= 0)
+        rearm_eventfd(l);
     return n;
 }
 
