@@ -7,7 +7,7 @@
 set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-cd "$REPO"
+cd "$REPO" || exit 1
 
 # The examples, in the order they are shown.
 EXAMPLES=(

@@ -11,7 +11,7 @@
 set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-cd "$REPO"
+cd "$REPO" || exit 1
 
 say() { echo "== test.sh: $*"; }
 

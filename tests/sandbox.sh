@@ -329,8 +329,8 @@ do_start() {
 
   choose_socket
   make_tls
-  local tried="" attempt port
-  for attempt in 1 2 3; do
+  local tried="" port
+  for _ in 1 2 3; do
     port=$(choose_port "$tried")
     tried="$tried $port"
     echo "$port" > "$PORTFILE"
@@ -361,8 +361,11 @@ do_start() {
       continue
     fi
     pid=$(server_pid)
-    [ -n "$pid" ] && do_stop_pid "$pid"
-    fail_start "mariadbd did not answer within ${TIMEOUT}s"
+    if [ -n "$pid" ]; then
+      do_stop_pid "$pid"
+      fail_start "mariadbd did not answer within ${TIMEOUT}s"
+    fi
+    fail_start "mariadbd exited during start-up (to start afresh: rm -rf $DIR)"
   done
   fail_start "could not bind a TCP port after 3 attempts"
 }
