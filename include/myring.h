@@ -140,6 +140,14 @@ MYR_API size_t myr_as_completed_pending(const myr_as_completed *it);
 MYR_API myr_future *myr_as_completed_next(myr_as_completed *it, int timeout_ms, int *status);
 MYR_API void myr_as_completed_free(myr_as_completed *it);
 
+/* A promise: a future the application resolves itself, to stand for a chain
+ * of operations (a "job") in gather/as_completed. Resolve it exactly once
+ * with a pointer value (myr_future_ptr) or an error; later calls return
+ * MYR_EINVAL. */
+MYR_API myr_future *myr_promise_new(myr_loop *loop);
+MYR_API int myr_promise_resolve(myr_future *f, void *value);
+MYR_API int myr_promise_fail(myr_future *f, int code, const char *message);
+
 /* A future that resolves after ms milliseconds. */
 MYR_API myr_future *myr_sleep(myr_loop *loop, unsigned ms);
 /* Run fn(arg) on the loop's worker pool; the future resolves with its return

@@ -133,7 +133,29 @@ myr_result *myr_future_take_result(myr_future *f)
 
 void *myr_future_ptr(const myr_future *f)
 {
-    return f && f->done && f->kind == MYR__FUT_THREAD ? f->val.ptr : NULL;
+    return f && f->done && (f->kind == MYR__FUT_THREAD || f->kind == MYR__FUT_PROMISE) ? f->val.ptr
+                                                                                       : NULL;
+}
+
+myr_future *myr_promise_new(myr_loop *loop) { return myr__future_new(loop, MYR__FUT_PROMISE); }
+
+int myr_promise_resolve(myr_future *f, void *value)
+{
+    if (f == NULL || f->kind != MYR__FUT_PROMISE || f->done)
+        return MYR_EINVAL;
+    f->val.ptr = value;
+    myr__future_resolve(f, 0, NULL);
+    return 0;
+}
+
+int myr_promise_fail(myr_future *f, int code, const char *message)
+{
+    if (f == NULL || f->kind != MYR__FUT_PROMISE || f->done || code >= 0)
+        return MYR_EINVAL;
+    myr_error e;
+    myr__error_set(&e, code, 0, NULL, "%s", message ? message : "");
+    myr__future_resolve(f, code, &e);
+    return 0;
 }
 
 void myr_future_on_done(myr_future *f, myr_future_cb cb, void *arg)
@@ -177,7 +199,7 @@ void myr_future_free(myr_future *f)
     f->cb = NULL;
     if (f->done) {
         future_destroy(f);
-    } else if (f->kind == MYR__FUT_SLEEP) {
+    } else if (f->kind == MYR__FUT_SLEEP || f->kind == MYR__FUT_PROMISE) {
         ur_timer_stop(f->loop->ur, &f->timer);
         future_destroy(f);
     } else {

@@ -49,6 +49,7 @@ typedef enum myr__fut_kind {
     MYR__FUT_PLAIN,     /* no value: ping, select_db, reset, close */
     MYR__FUT_SLEEP,
     MYR__FUT_THREAD,    /* value: ptr */
+    MYR__FUT_PROMISE,   /* value: ptr, resolved by the application */
 } myr__fut_kind;
 
 struct myr_future {

@@ -204,6 +204,7 @@ skip-networking=0
 bind-address=127.0.0.1
 skip-name-resolve
 max_connections=2000
+max_allowed_packet=1G
 max_connect_errors=1000000
 back_log=1000
 character-set-server=utf8mb4

@@ -1,0 +1,743 @@
+/*
+ * main.c -- `myring`, a command-line client compatible with
+ * `mariadb --batch --default-character-set=utf8mb4`.
+ *
+ * Options and flow: parse the options the way my_getopt does for the ones
+ * we know, connect with the blocking *_sync calls, feed stdin (or the -e
+ * text) to the splitter, run each statement on its own and print its result
+ * sets in batch format. The first error ends the run with exit status 1,
+ * reported like the reference client does (see print_query_error()).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "myring.h"
+#include "format.h"
+#include "split.h"
+
+#define DEFAULT_SOCKET "/run/mysqld/mysqld.sock"
+#define DEFAULT_PORT 3306
+/* Connector/C's TCP connect is non-blocking: when it fails, the errno it
+ * reports is the EINPROGRESS of the connect() call, whatever the real cause. */
+#define TCP_CONNECT_ERRNO 115
+
+enum proto { PROTO_DEFAULT, PROTO_TCP, PROTO_SOCKET };
+
+typedef struct cli {
+    /* options */
+    const char *host, *user, *password, *database, *socket, *charset;
+    long port;
+    enum proto proto;
+    long connect_timeout, read_timeout; /* seconds, 0 = none */
+    char *execute;                      /* -e text (several -e joined), or NULL */
+    bool skip_column_names, raw, line_numbers, print_query_on_error, quick;
+    int silent;
+    /* run */
+    myr_conn *conn;
+    int exit_status;
+} cli;
+
+static const char *progname = "myring";
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: %s [OPTIONS] [database]\n"
+            "Batch-mode client compatible with `mariadb --batch`.\n"
+            "  -h, --host=name          Connect to host.\n"
+            "  -P, --port=#             Port number (selects TCP).\n"
+            "  -S, --socket=name        Unix socket file.\n"
+            "      --protocol=tcp|socket\n"
+            "  -u, --user=name          User for login.\n"
+            "  -p<pw>, --password=<pw>  Password (also MYSQL_PWD); a bare -p means none.\n"
+            "  -D, --database=name      Database to use.\n"
+            "  -e, --execute=stmts      Execute statements and quit (else read stdin).\n"
+            "  -B, --batch              Batch mode (always on).\n"
+            "  -N, --skip-column-names  Don't write column names.\n"
+            "  -r, --raw                Write values without escaping.\n"
+            "  -s, --silent             Be more silent (no column names).\n"
+            "  -q, --quick              Print column names of empty results too.\n"
+            "  -L, --skip-line-numbers  Don't write line numbers in errors.\n"
+            "      --connect-timeout=S  Connect timeout in seconds.\n"
+            "      --read-timeout=S     Read timeout in seconds.\n"
+            "      --default-character-set=name  Connection charset (utf8mb4).\n"
+            "      --skip-print-query-on-error\n"
+            "  -V, --version            Print the version and exit.\n"
+            "  -?, --help               Print this help and exit.\n",
+            progname);
+}
+
+/* ------------------------------------------------------------- options */
+
+static int parse_long_num(const char *opt, const char *v, long *out)
+{
+    char *end;
+    long n;
+
+    errno = 0;
+    n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < 0) {
+        fprintf(stderr, "%s: Incorrect integer value: '%s' for %s\n", progname, v, opt);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+static int append_execute(cli *c, const char *text)
+{
+    /* Several -e options are joined with a space, as the reference does. */
+    size_t old = c->execute ? strlen(c->execute) : 0;
+    size_t n = strlen(text);
+    char *p = realloc(c->execute, old + n + 2);
+
+    if (!p)
+        return -1;
+    if (old)
+        p[old++] = ' ';
+    memcpy(p + old, text, n + 1);
+    c->execute = p;
+    return 0;
+}
+
+/* Options taking a value, keyed by long name; short is 0 when none. */
+enum opt_id {
+    O_HOST, O_PORT, O_USER, O_PASSWORD, O_DATABASE, O_SOCKET, O_EXECUTE,
+    O_CONNECT_TIMEOUT, O_READ_TIMEOUT, O_CHARSET, O_PROTOCOL, O_IGNORED_ARG,
+    O_BATCH, O_SKIP_COLUMN_NAMES, O_COLUMN_NAMES, O_RAW, O_SILENT, O_QUICK,
+    O_SKIP_LINE_NUMBERS, O_LINE_NUMBERS, O_PRINT_QUERY, O_SKIP_PRINT_QUERY,
+    O_IGNORED_FLAG, O_HELP, O_VERSION
+};
+
+enum arg_kind { ARG_NONE, ARG_REQUIRED, ARG_OPTIONAL };
+
+static const struct {
+    const char *name;
+    char short_name;
+    enum arg_kind arg;
+    enum opt_id id;
+} options[] = {
+    {"host", 'h', ARG_REQUIRED, O_HOST},
+    {"port", 'P', ARG_REQUIRED, O_PORT},
+    {"user", 'u', ARG_REQUIRED, O_USER},
+    {"password", 'p', ARG_OPTIONAL, O_PASSWORD},
+    {"database", 'D', ARG_REQUIRED, O_DATABASE},
+    {"socket", 'S', ARG_REQUIRED, O_SOCKET},
+    {"execute", 'e', ARG_REQUIRED, O_EXECUTE},
+    {"connect-timeout", 0, ARG_REQUIRED, O_CONNECT_TIMEOUT},
+    {"connect_timeout", 0, ARG_REQUIRED, O_CONNECT_TIMEOUT},
+    {"read-timeout", 0, ARG_REQUIRED, O_READ_TIMEOUT},
+    {"read_timeout", 0, ARG_REQUIRED, O_READ_TIMEOUT},
+    {"default-character-set", 0, ARG_REQUIRED, O_CHARSET},
+    {"protocol", 0, ARG_REQUIRED, O_PROTOCOL},
+    /* Accepted for compatibility, no effect: myring has no packet limit of
+     * its own and no pager, history or rehash. */
+    {"max-allowed-packet", 0, ARG_REQUIRED, O_IGNORED_ARG},
+    {"max_allowed_packet", 0, ARG_REQUIRED, O_IGNORED_ARG},
+    {"net-buffer-length", 0, ARG_REQUIRED, O_IGNORED_ARG},
+    {"batch", 'B', ARG_NONE, O_BATCH},
+    {"skip-column-names", 'N', ARG_NONE, O_SKIP_COLUMN_NAMES},
+    {"column-names", 0, ARG_NONE, O_COLUMN_NAMES},
+    {"raw", 'r', ARG_NONE, O_RAW},
+    {"silent", 's', ARG_NONE, O_SILENT},
+    {"quick", 'q', ARG_NONE, O_QUICK},
+    {"skip-line-numbers", 'L', ARG_NONE, O_SKIP_LINE_NUMBERS},
+    {"line-numbers", 0, ARG_NONE, O_LINE_NUMBERS},
+    {"print-query-on-error", 0, ARG_NONE, O_PRINT_QUERY},
+    {"skip-print-query-on-error", 0, ARG_NONE, O_SKIP_PRINT_QUERY},
+    {"no-auto-rehash", 'A', ARG_NONE, O_IGNORED_FLAG},
+    {"skip-auto-rehash", 0, ARG_NONE, O_IGNORED_FLAG},
+    {"unbuffered", 'n', ARG_NONE, O_IGNORED_FLAG},
+    {"no-beep", 'b', ARG_NONE, O_IGNORED_FLAG},
+    {"no-defaults", 0, ARG_NONE, O_IGNORED_FLAG},
+    {"help", '?', ARG_NONE, O_HELP},
+    {"version", 'V', ARG_NONE, O_VERSION},
+};
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+/* Apply one option. Returns 0, 1 to exit 0 at once (help, version), -1 on
+ * a bad value. */
+static int apply_option(cli *c, enum opt_id id, const char *name, const char *v)
+{
+    switch (id) {
+    case O_HOST: c->host = v; break;
+    case O_PORT:
+        if (parse_long_num(name, v, &c->port) < 0)
+            return -1;
+        c->proto = PROTO_TCP; /* a port on the command line means TCP */
+        break;
+    case O_USER: c->user = v; break;
+    case O_PASSWORD:
+        /* A bare -p/--password would prompt on the tty; batch mode has
+         * none, so it means "no password". */
+        c->password = v ? v : "";
+        break;
+    case O_DATABASE: c->database = v; break;
+    case O_SOCKET:
+        c->socket = v;
+        c->proto = PROTO_SOCKET;
+        break;
+    case O_EXECUTE:
+        if (append_execute(c, v) < 0)
+            return -1;
+        break;
+    case O_CONNECT_TIMEOUT: return parse_long_num(name, v, &c->connect_timeout);
+    case O_READ_TIMEOUT: return parse_long_num(name, v, &c->read_timeout);
+    case O_CHARSET: c->charset = v; break;
+    case O_PROTOCOL:
+        if (!strcasecmp(v, "tcp"))
+            c->proto = PROTO_TCP;
+        else if (!strcasecmp(v, "socket"))
+            c->proto = PROTO_SOCKET;
+        else {
+            fprintf(stderr, "%s: Unknown or unsupported protocol '%s'\n", progname, v);
+            return -1;
+        }
+        break;
+    case O_IGNORED_ARG: break;
+    case O_BATCH: break;
+    case O_SKIP_COLUMN_NAMES: c->skip_column_names = true; break;
+    case O_COLUMN_NAMES: c->skip_column_names = false; break;
+    case O_RAW: c->raw = true; break;
+    case O_SILENT: c->silent++; break;
+    case O_QUICK: c->quick = true; break;
+    case O_SKIP_LINE_NUMBERS: c->line_numbers = false; break;
+    case O_LINE_NUMBERS: c->line_numbers = true; break;
+    case O_PRINT_QUERY: c->print_query_on_error = true; break;
+    case O_SKIP_PRINT_QUERY: c->print_query_on_error = false; break;
+    case O_IGNORED_FLAG: break;
+    case O_HELP: usage(stdout); return 1;
+    case O_VERSION: printf("%s Ver %s (batch client over io_uring)\n", progname, myr_version()); return 1;
+    }
+    return 0;
+}
+
+/* Returns 0 to run, 1 to exit 0 at once, 2 on an unknown option or bad
+ * value (exit status 2, like my_getopt), 3 on too many arguments (1). */
+static int parse_args(cli *c, int argc, char **argv)
+{
+    int i;
+    bool only_args = false, had_positional = false;
+
+    for (i = 1; i < argc; i++) {
+        char *a = argv[i];
+
+        if (only_args || a[0] != '-' || a[1] == '\0') {
+            /* The first non-option argument is the database; the
+             * reference refuses a second one. */
+            if (had_positional) {
+                fprintf(stderr, "%s: too many arguments: '%s'\n", progname, a);
+                usage(stderr);
+                return 3;
+            }
+            had_positional = true;
+            c->database = a;
+            continue;
+        }
+        if (a[1] == '-') {
+            char *name = a + 2, *eq;
+            size_t nlen, k;
+            int rc;
+
+            if (*name == '\0') {
+                only_args = true;
+                continue;
+            }
+            eq = strchr(name, '=');
+            nlen = eq ? (size_t)(eq - name) : strlen(name);
+            for (k = 0; k < N_OPTIONS; k++)
+                if (strlen(options[k].name) == nlen && !strncmp(options[k].name, name, nlen))
+                    break;
+            if (k == N_OPTIONS) {
+                /* --skip-X / --disable-X for the booleans we know. */
+                if (!eq && (!strncmp(name, "disable-", 8) || !strncmp(name, "enable-", 7))) {
+                    bool on = name[0] == 'e';
+                    const char *base = name + (on ? 7 : 8);
+                    if (!strcmp(base, "column-names"))
+                        c->skip_column_names = !on;
+                    else if (!strcmp(base, "print-query-on-error"))
+                        c->print_query_on_error = on;
+                    else if (!strcmp(base, "line-numbers"))
+                        c->line_numbers = on;
+                    else if (!strcmp(base, "auto-rehash") || !strcmp(base, "pager") ||
+                             !strcmp(base, "tee"))
+                        ;
+                    else
+                        goto unknown;
+                    continue;
+                }
+unknown:
+                fprintf(stderr, "%s: unknown option '%s'\n", progname, a);
+                return 2;
+            }
+            if (options[k].arg == ARG_NONE) {
+                if (eq) {
+                    /* --flag=0/1 style */
+                    if (!strcmp(eq + 1, "0") || !strcasecmp(eq + 1, "false") ||
+                        !strcasecmp(eq + 1, "off")) {
+                        if (options[k].id == O_RAW)
+                            c->raw = false;
+                        else if (options[k].id == O_SKIP_COLUMN_NAMES)
+                            c->skip_column_names = false;
+                        else if (options[k].id == O_COLUMN_NAMES)
+                            c->skip_column_names = true;
+                        continue;
+                    }
+                }
+                rc = apply_option(c, options[k].id, options[k].name, NULL);
+            } else if (eq) {
+                rc = apply_option(c, options[k].id, options[k].name, eq + 1);
+            } else if (options[k].arg == ARG_OPTIONAL) {
+                rc = apply_option(c, options[k].id, options[k].name, NULL);
+            } else {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "%s: option '--%s' requires an argument\n", progname,
+                            options[k].name);
+                    return 2;
+                }
+                rc = apply_option(c, options[k].id, options[k].name, argv[++i]);
+            }
+            if (rc < 0)
+                return 2;
+            if (rc > 0)
+                return 1;
+            continue;
+        }
+        /* Short options, possibly bundled: -BN, -hhost, -h host, -ppw. */
+        for (char *p = a + 1; *p; p++) {
+            size_t k;
+            int rc;
+
+            for (k = 0; k < N_OPTIONS; k++)
+                if (options[k].short_name == *p)
+                    break;
+            if (k == N_OPTIONS) {
+                fprintf(stderr, "%s: unknown option '-%c'\n", progname, *p);
+                return 2;
+            }
+            if (options[k].arg == ARG_NONE) {
+                rc = apply_option(c, options[k].id, options[k].name, NULL);
+            } else if (p[1]) {
+                rc = apply_option(c, options[k].id, options[k].name, p + 1);
+                p += strlen(p) - 1;
+            } else if (options[k].arg == ARG_OPTIONAL) {
+                rc = apply_option(c, options[k].id, options[k].name, NULL);
+            } else {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "%s: option '-%c' requires an argument\n", progname, *p);
+                    return 2;
+                }
+                rc = apply_option(c, options[k].id, options[k].name, argv[++i]);
+            }
+            if (rc < 0)
+                return 2;
+            if (rc > 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ errors */
+
+/* "ERROR 1054 (42S22) at line 3: message" on stderr. */
+static void print_error(const cli *c, unsigned code, const char *sqlstate, unsigned long line,
+                        const char *msg)
+{
+    fflush(stdout);
+    fputs("ERROR", stderr);
+    if (code) {
+        if (sqlstate && *sqlstate)
+            fprintf(stderr, " %u (%s)", code, sqlstate);
+        else
+            fprintf(stderr, " %u", code);
+    }
+    if (line && c->line_numbers)
+        fprintf(stderr, " at line %lu", line);
+    fprintf(stderr, ": %s\n", msg);
+    fflush(stderr);
+}
+
+/* The reference prints the failing statement before the error: the text as
+ * sent, or nothing when the error came with a later result of a CALL. */
+static void print_query_error(const cli *c, const char *query, size_t len)
+{
+    if (!c->print_query_on_error)
+        return;
+    fflush(stdout);
+    fputs("--------------\n", stderr);
+    fwrite(query, 1, len, stderr);
+    if (len == 0 || query[len - 1] != '\n')
+        fputc('\n', stderr);
+    fputs("--------------\n\n", stderr);
+}
+
+/* The errno a failed connection reports, if any: the code itself when it is
+ * a negative errno, else a "(N)" or "errno N" the library put in the text. */
+static int connect_errno(const myr_error *e, int dflt)
+{
+    const char *p;
+
+    if (e->code < 0 && e->code > -4096)
+        return -e->code;
+    p = strrchr(e->message, '(');
+    if (p) {
+        char *end;
+        long n = strtol(p + 1, &end, 10);
+        if (end != p + 1 && *end == ')')
+            return (int)n;
+    }
+    return dflt;
+}
+
+static bool is_server_error(const myr_error *e)
+{
+    return e->mysql_errno > 0 && e->mysql_errno < 2000;
+}
+
+static void print_connect_error(const cli *c, const myr_error *e, bool use_socket,
+                                const char *host, const char *socket)
+{
+    char msg[700];
+
+    if (is_server_error(e)) {
+        print_error(c, e->mysql_errno, e->sqlstate, 0, e->message);
+        return;
+    }
+    switch (e->code) {
+    case MYR_EHOSTNAME:
+        snprintf(msg, sizeof(msg), "Unknown server host '%.100s' (%d)", host, -2);
+        print_error(c, 2005, "HY000", 0, msg);
+        return;
+    case MYR_EAUTH:
+    case MYR_EMALFORMED:
+    case MYR_ENOMEM:
+    case MYR_EINVAL:
+    case MYR_ENOTSUP:
+        break;
+    default:
+        if (e->mysql_errno == 0 || e->mysql_errno == 2002 || e->mysql_errno == 2003 ||
+            e->code == MYR_ECONNECT || e->code == MYR_EUNIXSOCK || e->code == MYR_ETIMEDOUT ||
+            (e->code < 0 && e->code > -4096)) {
+            if (use_socket)
+                snprintf(msg, sizeof(msg),
+                         "Can't connect to local server through socket '%.64s' (%d)", socket,
+                         connect_errno(e, ENOENT));
+            else
+                snprintf(msg, sizeof(msg), "Can't connect to server on '%.64s' (%d)", host,
+                         TCP_CONNECT_ERRNO);
+            print_error(c, 2002, "HY000", 0, msg);
+            return;
+        }
+    }
+    print_error(c, e->mysql_errno ? e->mysql_errno : MYR_CR_UNKNOWN_ERROR,
+                e->sqlstate[0] ? e->sqlstate : "HY000", 0, e->message);
+}
+
+/* A query failed: server errors come as they are; the client ones the
+ * reference knows by number (2013 lost connection, 2006 gone away). */
+static void print_query_failure(const cli *c, const myr_error *e, unsigned long line)
+{
+    unsigned code = e->mysql_errno;
+    const char *state = e->sqlstate[0] ? e->sqlstate : "HY000";
+    const char *msg = e->message;
+
+    if (!is_server_error(e)) {
+        switch (e->code) {
+        case MYR_ECONNLOST:
+        case MYR_ETIMEDOUT:
+            code = 2013;
+            msg = "Lost connection to server during query";
+            break;
+        case MYR_EGONE:
+        case MYR_ECLOSED:
+        case MYR_EABORTED:
+            code = 2006;
+            msg = "Server has gone away";
+            break;
+        default:
+            if (e->code < 0 && e->code > -4096) {
+                code = 2013;
+                msg = "Lost connection to server during query";
+            } else if (!code) {
+                code = MYR_CR_UNKNOWN_ERROR;
+            }
+        }
+        state = "HY000";
+    }
+    print_error(c, code, state, line, msg);
+}
+
+/* ------------------------------------------------------------ running */
+
+static void print_result_set(const cli *c, const myr_result *r)
+{
+    size_t ncol = myr_result_column_count(r), nrow = myr_result_row_count(r);
+    size_t i, j;
+
+    /* Batch mode prints nothing at all for an empty result (the reference's
+     * "Empty set" line is for interactive use), except with --quick. */
+    if (nrow == 0 && !c->quick)
+        return;
+    if (!c->skip_column_names && c->silent == 0) {
+        for (j = 0; j < ncol; j++) {
+            const myr_column *col = myr_result_column(r, j);
+            if (j)
+                cli_put_sep(stdout);
+            cli_put_name(stdout, col->name, col->name_len);
+        }
+        cli_put_eol(stdout);
+    }
+    for (i = 0; i < nrow; i++) {
+        for (j = 0; j < ncol; j++) {
+            size_t len;
+            const char *v = myr_result_value(r, i, j, &len);
+            if (j)
+                cli_put_sep(stdout);
+            cli_put_value(stdout, v, len, c->raw);
+        }
+        cli_put_eol(stdout);
+    }
+}
+
+static void print_results(const cli *c, const myr_result *head)
+{
+    const myr_result *r;
+
+    for (r = head; r; r = myr_result_next(r))
+        if (myr_result_column_count(r) > 0)
+            print_result_set(c, r);
+}
+
+/* Run one statement; 0 on success, 1 after reporting an error. */
+static int run_query(cli *c, cli_splitter *s, const char *sql, size_t len, unsigned long line)
+{
+    myr_error err;
+    myr_result *res;
+    const myr_result *r, *last = NULL;
+
+    memset(&err, 0, sizeof(err));
+    res = myr_query_sync(c->conn, sql, len, &err);
+    if (!res) {
+        if (is_server_error(&err))
+            print_query_error(c, sql, len);
+        print_query_failure(c, &err, line);
+        return 1;
+    }
+    print_results(c, res);
+    for (r = res; r; r = myr_result_next(r))
+        last = r;
+    if (last) {
+        /* Follow the server's quoting modes, as the reference's parser does. */
+        unsigned st = myr_result_status(last);
+        s->no_backslash_escapes = (st & 512) != 0;  /* SERVER_STATUS_NO_BACKSLASH_ESCAPES */
+        s->ansi_quotes = (st & 32768) != 0;         /* SERVER_STATUS_ANSI_QUOTES */
+    }
+    myr_result_free(res);
+    return 0;
+}
+
+static int run_use(cli *c, cli_splitter *s, const char *db, unsigned long line)
+{
+    /* `use db` selects the database (the reference calls mysql_select_db);
+     * a quoted USE statement does the same and fails the same way. */
+    size_t n = strlen(db), i, k = 0;
+    char *sql = malloc(2 * n + 8);
+    myr_error err;
+    myr_result *res;
+
+    if (!sql)
+        return 1;
+    memcpy(sql, "USE `", 5);
+    k = 5;
+    for (i = 0; i < n; i++) {
+        if (db[i] == '`')
+            sql[k++] = '`';
+        sql[k++] = db[i];
+    }
+    sql[k++] = '`';
+    sql[k] = '\0';
+    memset(&err, 0, sizeof(err));
+    res = myr_query_sync(c->conn, sql, k, &err);
+    free(sql);
+    (void)s;
+    if (!res) {
+        print_query_failure(c, &err, line);
+        return 1;
+    }
+    myr_result_free(res);
+    return 0;
+}
+
+typedef struct run_ctx {
+    cli *c;
+    cli_splitter *s;
+} run_ctx;
+
+/* Splitter callback: 0 goes on; 1 stops with failure; 2 stops with success. */
+static int on_item(void *arg, cli_item kind, const char *text, size_t len, unsigned long line)
+{
+    run_ctx *rc = arg;
+    cli *c = rc->c;
+    char msg[200];
+
+    switch (kind) {
+    case CLI_ITEM_QUERY:
+        return run_query(c, rc->s, text, len, line);
+    case CLI_ITEM_USE:
+        return run_use(c, rc->s, text, line);
+    case CLI_ITEM_QUIT:
+        return 2;
+    case CLI_ITEM_ERROR:
+        print_error(c, 0, NULL, line, text);
+        return 0;
+    case CLI_ITEM_FATAL:
+        print_error(c, 0, NULL, line, text);
+        return 1;
+    case CLI_ITEM_UNSUPPORTED:
+        snprintf(msg, sizeof(msg), "client command '%s' is not supported by %s", text,
+                 progname);
+        print_error(c, 0, NULL, line, msg);
+        return 1;
+    default:
+        return 1;
+    }
+}
+
+static int run_input(cli *c)
+{
+    cli_splitter s;
+    run_ctx ctx = {c, &s};
+    int rc;
+
+    cli_split_init(&s, on_item, &ctx);
+    if (c->execute) {
+        rc = cli_split_feed(&s, c->execute, strlen(c->execute));
+    } else {
+        static char buf[1 << 16];
+        ssize_t n;
+
+        rc = 0;
+        for (;;) {
+            n = read(STDIN_FILENO, buf, sizeof(buf));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            rc = cli_split_feed(&s, buf, (size_t)n);
+            if (rc)
+                break;
+        }
+    }
+    if (!rc)
+        rc = cli_split_finish(&s);
+    cli_split_free(&s);
+    if (rc == -ENOMEM) {
+        fprintf(stderr, "%s: out of memory\n", progname);
+        return 1;
+    }
+    return rc == 1 ? 1 : 0;
+}
+
+static const char *default_user(void)
+{
+    const char *u = getenv("USER");
+    struct passwd *pw;
+
+    if (u && *u)
+        return u;
+    pw = getpwuid(geteuid());
+    return pw ? pw->pw_name : "";
+}
+
+int main(int argc, char **argv)
+{
+    cli c;
+    myr_conn_opts *o;
+    myr_error err;
+    const char *env, *host, *socket_path = NULL;
+    bool use_socket;
+    int rc;
+    static char outbuf[1 << 16];
+
+    memset(&c, 0, sizeof(c));
+    c.line_numbers = true;
+    c.print_query_on_error = true;
+    c.port = 0;
+    setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+
+    /* Environment first; options override. */
+    c.password = getenv("MYSQL_PWD");
+    c.host = getenv("MYSQL_HOST");
+    if ((env = getenv("MYSQL_TCP_PORT")) && *env)
+        c.port = atol(env);
+    if ((env = getenv("MYSQL_UNIX_PORT")) && *env)
+        c.socket = env;
+
+    rc = parse_args(&c, argc, argv);
+    if (rc) {
+        free(c.execute);
+        fflush(stdout);
+        return rc == 1 ? 0 : rc == 3 ? 1 : rc;
+    }
+
+    /* Where to connect, by the reference's rules: a host other than
+     * "localhost" means TCP; with localhost (or none), the last of -P
+     * (TCP) and -S (socket) decides, and the socket is the default. */
+    host = c.host && *c.host ? c.host : "localhost";
+    use_socket = strcmp(host, "localhost") == 0 && c.proto != PROTO_TCP;
+    if (use_socket)
+        socket_path = c.socket && *c.socket ? c.socket : DEFAULT_SOCKET;
+
+    o = myr_conn_opts_new();
+    if (!o) {
+        fprintf(stderr, "%s: out of memory\n", progname);
+        return 1;
+    }
+    if (use_socket) {
+        myr_conn_opts_set_str(o, MYR_OPT_UNIX_SOCKET, socket_path);
+    } else {
+        myr_conn_opts_set_str(o, MYR_OPT_HOST, host);
+        myr_conn_opts_set_int(o, MYR_OPT_PORT, c.port > 0 ? c.port : DEFAULT_PORT);
+    }
+    myr_conn_opts_set_str(o, MYR_OPT_USER, c.user ? c.user : default_user());
+    if (c.password)
+        myr_conn_opts_set_str(o, MYR_OPT_PASSWORD, c.password);
+    if (c.database && *c.database)
+        myr_conn_opts_set_str(o, MYR_OPT_DATABASE, c.database);
+    if (c.charset && strcasecmp(c.charset, "auto") != 0 &&
+        myr_conn_opts_set_str(o, MYR_OPT_CHARSET, c.charset) < 0) {
+        fprintf(stderr, "%s: Character set '%s' is not supported\n", progname, c.charset);
+        myr_conn_opts_free(o);
+        return 1;
+    }
+    if (c.connect_timeout > 0)
+        myr_conn_opts_set_int(o, MYR_OPT_CONNECT_TIMEOUT,
+                              c.connect_timeout > LONG_MAX / 1000 ? LONG_MAX : c.connect_timeout * 1000);
+    if (c.read_timeout > 0)
+        myr_conn_opts_set_int(o, MYR_OPT_READ_TIMEOUT,
+                              c.read_timeout > LONG_MAX / 1000 ? LONG_MAX : c.read_timeout * 1000);
+
+    memset(&err, 0, sizeof(err));
+    c.conn = myr_connect_sync(NULL, o, &err);
+    myr_conn_opts_free(o);
+    if (!c.conn) {
+        print_connect_error(&c, &err, use_socket, host, socket_path);
+        free(c.execute);
+        return 1;
+    }
+
+    rc = run_input(&c);
+    fflush(stdout);
+
+    memset(&err, 0, sizeof(err));
+    myr_close_sync(c.conn, &err);
+    free(c.execute);
+    return rc;
+}
