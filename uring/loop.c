@@ -35,6 +35,8 @@ static const char *setup_why(int err)
     }
 }
 
+unsigned ur__setup_mask = ~0u;
+
 int ur_loop_new(const ur_loop_opts *opts, ur_loop **out, const char **why)
 {
     if (why != NULL)
@@ -63,7 +65,7 @@ int ur_loop_new(const ur_loop_opts *opts, ur_loop **out, const char **why)
         IORING_SETUP_SUBMIT_ALL,
         IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP,
     };
-    unsigned flags = WANT_FLAGS;
+    unsigned flags = WANT_FLAGS & ur__setup_mask;
     int r = -EINVAL;
     for (size_t i = 0; i < sizeof drop / sizeof drop[0] && r == -EINVAL; i++) {
         flags &= ~drop[i];
@@ -282,6 +284,8 @@ void ur_loop_free(ur_loop *l)
     if (l->evfd >= 0)
         close(l->evfd);
     ur__slots_free(l);
+    for (size_t i = 0; i < l->nheap; i++)
+        l->heap[i]->heap_index = (size_t)-1;   /* ur_timer_armed() stays truthful */
     ur__free(l->heap);
     ur__free(l);
 }

@@ -72,6 +72,10 @@ void ur__slots_free(ur_loop *l);
  * on_release. Returns 1 when an owner was called back, else 0. */
 int ur__dispatch(ur_loop *l, uint64_t user_data, int res, uint32_t flags);
 
+/* Setup flags ur_loop_new() may try, ANDed with its wish list (default all):
+ * tests clear bits to run the same checks on the fallback configurations. */
+extern unsigned ur__setup_mask;
+
 /* An SQE, flushing the SQ when it is full (loop.c); NULL + *err on failure. */
 struct io_uring_sqe *ur__get_sqe(ur_loop *l, int *err);
 /* Queue a cancel of the op in slot s (no-op if one was already sent). */
