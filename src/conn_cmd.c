@@ -29,12 +29,14 @@ static int queue_cmd(myr_conn *c, uint8_t com, const void *arg, size_t len, myr_
     cmd->com = com;
     cmd->fut = fut;
     cmd->end_pos = c->queued_pos;
+    /* The reply's sequence id follows the command's last frame. */
+    cmd->reply_seq = (uint8_t)((1 + len) / MYR__PKT_MAX + 1);
     if (c->cmd_tail)
         c->cmd_tail->next = cmd;
     else {
         c->cmd_head = cmd;
         myr__resp_init(&c->resp, c->caps);
-        c->reader.seq = 1;
+        c->reader.seq = cmd->reply_seq;
     }
     c->cmd_tail = cmd;
     c->ncmds++;
@@ -98,7 +100,8 @@ static void finish_head(myr_conn *c, int status, const myr_error *err)
         c->cmd_tail = NULL;
     c->ncmds--;
     myr__resp_init(&c->resp, c->caps);
-    c->reader.seq = 1;
+    if (c->cmd_head != NULL)
+        c->reader.seq = c->cmd_head->reply_seq;
     myr_future *f = cmd->fut;
     if (f->kind == MYR__FUT_RESULT)
         f->val.result = cmd->head;   /* on error: what arrived before it */

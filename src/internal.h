@@ -132,6 +132,7 @@ struct myr__cmd {
     myr__cmd *next;
     myr_future *fut;       /* NULL if the future was freed... (never: detached instead) */
     uint8_t com;           /* MYR__COM_* */
+    uint8_t reply_seq;     /* sequence id of the first reply packet */
     uint64_t end_pos;      /* stream offset of the end of its bytes */
     myr_result *head, *tail;
 };

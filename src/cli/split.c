@@ -320,7 +320,7 @@ static int run_command(cli_splitter *s, enum cmd_id id, const char *text)
         return emit_str(s, CLI_ITEM_USE, arg);
     case CMD_QUIT:
     case CMD_EXIT:
-        return emit(s, CLI_ITEM_QUIT, "", 0);
+        return CLI_SPLIT_QUIT;
     case CMD_CLEAR:
         s->stmt_len = 0;
         return 0;
@@ -369,7 +369,9 @@ static int end_stmt(cli_splitter *s)
         return send_stmt(s);
     }
     rc = run_command(s, id, s->stmt);
-    s->stmt_len = 0;
+    /* A quit leaves its own text pending: the reference then sends it. */
+    if (rc != CLI_SPLIT_QUIT)
+        s->stmt_len = 0;
     return rc;
 }
 
@@ -447,7 +449,7 @@ static int add_line(cli_splitter *s, char *line, size_t len)
                 s->stmt_len = 0;
                 rc = 0;
             } else if (id == CMD_EXIT || id == CMD_QUIT) {
-                rc = emit(s, CLI_ITEM_QUIT, "", 0);
+                rc = CLI_SPLIT_QUIT;
             } else {
                 /* The command reads its argument from the rest of the line. */
                 rc = run_command(s, id, pos - 1);
@@ -638,6 +640,14 @@ int cli_split_finish(cli_splitter *s)
 {
     int rc;
 
+    if (s->stopped == CLI_SPLIT_QUIT) {
+        /* After a quit the rest of the input is ignored, but what was
+         * pending is sent, as at the end of the input. */
+        s->stopped = 0;
+        rc = send_stmt(s);
+        s->stopped = rc ? rc : CLI_SPLIT_QUIT;
+        return rc;
+    }
     if (s->stopped)
         return s->stopped;
     if (s->line_len > 0) {
@@ -647,6 +657,10 @@ int cli_split_finish(cli_splitter *s)
             return -ENOMEM;
         s->line_len = 0;
         rc = process_line(s, s->line, n);
+        if (rc == CLI_SPLIT_QUIT && !s->stopped) {
+            s->stopped = rc;
+            return cli_split_finish(s);
+        }
         if (rc) {
             if (!s->stopped)
                 s->stopped = rc;

@@ -22,7 +22,6 @@
 typedef enum cli_item {
     CLI_ITEM_QUERY,       /* text: a statement to send (may be empty: skip) */
     CLI_ITEM_USE,         /* text: database name of a `use` command */
-    CLI_ITEM_QUIT,        /* quit / exit / \q: stop, successfully */
     CLI_ITEM_ERROR,       /* text: a client-side error, printed as
                              "ERROR at line N: text"; processing goes on if
                              the callback returns 0 */
@@ -54,6 +53,11 @@ typedef struct cli_splitter {
     cli_split_cb cb;
     void *arg;
 } cli_splitter;
+
+/* What cli_split_feed returns after quit, exit or \q: stop reading, then
+ * call cli_split_finish, which (like the reference) still sends the pending
+ * statement -- for "exit;" that is the text "exit". */
+#define CLI_SPLIT_QUIT 0x7fff
 
 /* Set up a splitter with delimiter ";". */
 void cli_split_init(cli_splitter *s, cli_split_cb cb, void *arg);

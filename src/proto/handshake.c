@@ -58,7 +58,7 @@ int myr__greeting_parse(const uint8_t *p, size_t len, myr__greeting *g)
     /* MariaDB reuses the last 4 reserved bytes for its extended capabilities
      * and says so by clearing CLIENT_LONG_PASSWORD (which MySQL always sets). */
     if (!(g->caps & MYR__CLIENT_LONG_PASSWORD))
-        g->mariadb_caps = myr__u32(q + 26);
+        g->mariadb_caps = myr__u32(q + 27);
     q += 31;
     left -= 31;
 
