@@ -580,7 +580,7 @@ typedef struct run_ctx {
     cli_splitter *s;
 } run_ctx;
 
-/* Splitter callback: 0 goes on; 1 stops with failure; 2 stops with success. */
+/* Splitter callback: 0 goes on, 1 stops with failure. */
 static int on_item(void *arg, cli_item kind, const char *text, size_t len, unsigned long line)
 {
     run_ctx *rc = arg;
@@ -592,8 +592,6 @@ static int on_item(void *arg, cli_item kind, const char *text, size_t len, unsig
         return run_query(c, rc->s, text, len, line);
     case CLI_ITEM_USE:
         return run_use(c, rc->s, text, line);
-    case CLI_ITEM_QUIT:
-        return 2;
     case CLI_ITEM_ERROR:
         print_error(c, 0, NULL, line, text);
         return 0;
@@ -635,14 +633,14 @@ static int run_input(cli *c)
                 break;
         }
     }
-    if (!rc)
+    if (!rc || rc == CLI_SPLIT_QUIT)
         rc = cli_split_finish(&s);
     cli_split_free(&s);
     if (rc == -ENOMEM) {
         fprintf(stderr, "%s: out of memory\n", progname);
         return 1;
     }
-    return rc == 1 ? 1 : 0;
+    return rc == 1 ? 1 : 0; /* 0 or CLI_SPLIT_QUIT: success */
 }
 
 static const char *default_user(void)
