@@ -104,6 +104,8 @@ int myr__err_parse(const uint8_t *p, size_t len, uint32_t caps, myr__err *e)
     e->code = myr__u16(p + 1);
     size_t pos = 3;
     if ((caps & MYR__CLIENT_PROTOCOL_41) && len > 3 && p[3] == '#') {
+        if (len < 9)
+            return MYR_EMALFORMED;
         memcpy(e->sqlstate, p + 4, 5);
         e->sqlstate[5] = '\0';
         pos = 9;
