@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# tests/integration/test_examples.sh BUILD_DIR -- the examples against the
+# sandbox: the basic query prints the server version; the three jobs run
+# gathered in about the longest job's time and sequentially in the sum; the
+# table creator leaves the expected tables in every mode (it checks SHOW
+# TABLES itself and exits 1 otherwise).
+set -uo pipefail
+build=${1:?build dir}
+: "${MYR_TEST_HOST:?run through scripts/test.sh (sandbox env missing)}"
+passed=0 failed=0
+ok() { echo "ok: $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL: $1"; failed=$((failed + 1)); }
+
+out=$("$build/example_basic_query" 2>&1)
+if [[ $? -eq 0 && $out == *MariaDB* && $out == *$'\t42'* ]]; then ok basic_query; else bad "basic_query: $out"; fi
+
+out=$("$build/example_three_jobs" 0.1 2>&1)
+if [[ $? -eq 0 ]]; then
+    # Gathered: END_MYSQL_OPS before END_SLEEP before END_IO (completion order).
+    first=$(printf '%s\n' "$out" | sed -n '1,/Elapsed/p' | grep -o 'END_[A-Z_]*' | tr '\n' ' ')
+    if [[ $first == "END_MYSQL_OPS END_SLEEP END_IO " ]]; then ok "three_jobs order"; else bad "three_jobs order: $first"; fi
+    # Timings: gathered ~0.5 s (longest job), sequential ~1.0 s (sum).
+    read -r g s < <(printf '%s\n' "$out" | awk '/^gathered:/ {print $2, $7}')
+    if awk -v g="$g" -v s="$s" 'BEGIN { exit !(g >= 0.45 && g < s && s >= 0.95) }'; then
+        ok "three_jobs timing (gathered $g s, sequential $s s)"
+    else
+        bad "three_jobs timing: gathered $g, sequential $s"
+    fi
+else
+    bad "three_jobs: $out"
+fi
+
+if out=$("$build/example_table_creator" 30 sync batch:3 batch:12 window:3 window:12 pipeline:1 pipeline:4 2>&1); then
+    ok "table_creator all modes"
+else
+    bad "table_creator: $out"
+fi
+echo "$out"
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
