@@ -24,6 +24,8 @@
 
 #define MYR__DEFAULT_SOCKET "/run/mysqld/mysqld.sock"
 #define MYR__RECV_MIN 16384
+/* The largest packet accepted from a server: what the login announces. */
+#define MYR__MAX_PACKET 0x40000000u
 
 static const char *const state_names[MYR__CS__LAST] = {
     "RESOLVING", "SOCKET", "CONNECTING", "GREETING", "AUTH", "READY", "DEAD",
@@ -294,6 +296,11 @@ static void on_recv(myr_conn *c, int res)
         c->in.rpos += (size_t)n;
         if (payload != NULL)
             myr__conn_packet(c, payload, plen);
+        else if (c->reader.join.len > MYR__MAX_PACKET) {
+            myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (larger than %u bytes)",
+                           MYR__MAX_PACKET);
+            return;
+        }
     }
     if (c->state == MYR__CS_DEAD || c->release_requested)
         return;

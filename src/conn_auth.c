@@ -90,7 +90,7 @@ static void send_login(myr_conn *c)
     const char *cs = c->opts.charset ? c->opts.charset : "utf8mb4";
     myr__login login = {
         .caps = c->caps,
-        .max_packet = 0x40000000u,   /* 1 GiB: rows larger than 16 MiB just work */
+        .max_packet = 0x40000000u,   /* 1 GiB (MYR__MAX_PACKET): rows over 16 MiB just work */
         .charset = myr__charset_id(cs),
         .user = c->opts.user ? c->opts.user : "",
         .auth = auth,
