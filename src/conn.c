@@ -111,7 +111,7 @@ static void fail_cmds(myr_conn *c, const myr_error *err)
             c->cmd_tail = NULL;
         c->ncmds--;
         myr_future *f = cmd->fut;
-        if (f != NULL) {
+        if (f != NULL && f->kind == MYR__FUT_RESULT) {
             f->val.result = cmd->head;   /* partial results stay readable */
             cmd->head = NULL;
         }
