@@ -260,7 +260,8 @@ static void on_send(myr_conn *c, int res)
     c->sent_pos += (uint64_t)res;
     if (myr__buf_unread(&c->sending) == 0) {
         myr__buf_reset(&c->sending);
-        myr__buf_shrink(&c->sending, 1u << 16);
+        /* An idle connection keeps no send buffer; a busy one keeps up to 64 KiB. */
+        myr__buf_shrink(&c->sending, c->ncmds ? 1u << 16 : 0);
     }
     myr__conn_check_quit(c);
     if (c->state != MYR__CS_DEAD && !c->release_requested)
