@@ -63,7 +63,7 @@ static void usage(FILE *f)
             "  -r, --raw                Write values without escaping.\n"
             "  -s, --silent             Be more silent (no column names).\n"
             "  -q, --quick              Print column names of empty results too.\n"
-            "  -L, --skip-line-numbers  Don't write line numbers in errors.\n"
+            "      --line-numbers=0     Don't write line numbers in errors.\n"
             "      --connect-timeout=S  Connect timeout in seconds.\n"
             "      --read-timeout=S     Read timeout in seconds.\n"
             "      --default-character-set=name  Connection charset (utf8mb4).\n"
@@ -156,6 +156,8 @@ static const struct {
     {"unbuffered", 'n', ARG_NONE, O_IGNORED_FLAG},
     {"no-beep", 'b', ARG_NONE, O_IGNORED_FLAG},
     {"no-defaults", 0, ARG_NONE, O_IGNORED_FLAG},
+    /* myring's CLI speaks plain TCP or a Unix socket: TLS off is a no-op. */
+    {"skip-ssl", 0, ARG_NONE, O_IGNORED_FLAG},
     {"help", '?', ARG_NONE, O_HELP},
     {"version", 'V', ARG_NONE, O_VERSION},
 };
@@ -207,7 +209,10 @@ static int apply_option(cli *c, enum opt_id id, const char *name, const char *v)
     case O_RAW: c->raw = true; break;
     case O_SILENT: c->silent++; break;
     case O_QUICK: c->quick = true; break;
-    case O_SKIP_LINE_NUMBERS: c->line_numbers = false; break;
+    case O_SKIP_LINE_NUMBERS:
+        /* Reference quirk: -L/--skip-line-numbers leave the line numbers
+         * on in mariadb 10.11 (only --line-numbers=0 turns them off). */
+        break;
     case O_LINE_NUMBERS: c->line_numbers = true; break;
     case O_PRINT_QUERY: c->print_query_on_error = true; break;
     case O_SKIP_PRINT_QUERY: c->print_query_on_error = false; break;
@@ -287,6 +292,10 @@ unknown:
                             c->skip_column_names = false;
                         else if (options[k].id == O_COLUMN_NAMES)
                             c->skip_column_names = true;
+                        else if (options[k].id == O_LINE_NUMBERS)
+                            c->line_numbers = false;
+                        else if (options[k].id == O_PRINT_QUERY)
+                            c->print_query_on_error = false;
                         continue;
                     }
                 }
@@ -515,24 +524,42 @@ static void print_results(const cli *c, const myr_result *head)
             print_result_set(c, r);
 }
 
-/* Run one statement; 0 on success, 1 after reporting an error. */
+/* Run one statement; 0 on success, 1 after reporting an error.
+ *
+ * The future API rather than myr_query_sync: when a statement fails after
+ * some of its result sets arrived (a CALL whose second SELECT fails), the
+ * future still holds those, and the reference prints them before the error. */
 static int run_query(cli *c, cli_splitter *s, const char *sql, size_t len, unsigned long line)
 {
-    myr_error err;
+    myr_future *f;
     myr_result *res;
     const myr_result *r, *last = NULL;
+    int status;
 
-    memset(&err, 0, sizeof(err));
-    res = myr_query_sync(c->conn, sql, len, &err);
-    if (!res) {
-        if (is_server_error(&err))
-            print_query_error(c, sql, len);
-        print_query_failure(c, &err, line);
+    f = myr_query(c->conn, sql, len);
+    if (!f) {
+        fprintf(stderr, "%s: out of memory\n", progname);
         return 1;
     }
+    status = myr_await(f, -1);
+    res = myr_future_take_result(f);
     print_results(c, res);
     for (r = res; r; r = myr_result_next(r))
         last = r;
+    if (status != 0) {
+        myr_error err = *myr_future_error(f);
+
+        /* The reference echoes the statement it was running; once a result
+         * had come, its buffer was already cleared, so the echo is empty. */
+        if (res)
+            print_query_error(c, "", 0);
+        else
+            print_query_error(c, sql, len);
+        print_query_failure(c, &err, line);
+        myr_result_free(res);
+        myr_future_free(f);
+        return 1;
+    }
     if (last) {
         /* Follow the server's quoting modes, as the reference's parser does. */
         unsigned st = myr_result_status(last);
@@ -540,6 +567,7 @@ static int run_query(cli *c, cli_splitter *s, const char *sql, size_t len, unsig
         s->ansi_quotes = (st & 32768) != 0;         /* SERVER_STATUS_ANSI_QUOTES */
     }
     myr_result_free(res);
+    myr_future_free(f);
     return 0;
 }
 

@@ -1,0 +1,3 @@
+-- modes: stdin
+SELECT REPEAT('x', 20*1024*1024) AS big;
+SELECT LENGTH(REPEAT('ab', 10*1024*1024)) AS len, REPEAT(CONCAT('a', CHAR(9), 'b\\', CHAR(0)), 1000000) AS esc;

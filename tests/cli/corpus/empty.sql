@@ -1,0 +1,13 @@
+DROP TABLE IF EXISTS __T__empty;
+CREATE TABLE __T__empty (a INT, b VARCHAR(10));
+SELECT * FROM __T__empty;
+SELECT 1 AS x WHERE 0;
+INSERT INTO __T__empty VALUES (1, 'one'), (2, 'two');
+UPDATE __T__empty SET b = 'uno' WHERE a = 1;
+SET @v = 5;
+DO 1;
+SELECT * FROM __T__empty WHERE a > 100;
+SELECT * FROM __T__empty ORDER BY a;
+DELETE FROM __T__empty;
+SELECT COUNT(*) FROM __T__empty;
+DROP TABLE __T__empty;

@@ -1,0 +1,10 @@
+DROP PROCEDURE IF EXISTS __T__perr;
+DELIMITER //
+CREATE PROCEDURE __T__perr()
+BEGIN
+  SELECT 'one' AS r1;
+  SELECT nosuch FROM dual;
+  SELECT 'three' AS r3;
+END//
+DELIMITER ;
+CALL __T__perr();

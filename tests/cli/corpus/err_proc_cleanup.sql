@@ -1,0 +1,2 @@
+DROP PROCEDURE IF EXISTS __T__perr;
+SELECT 'cleaned' AS c;

@@ -1,0 +1,3 @@
+select 1 as a;
+exit;
+select 2 as never;

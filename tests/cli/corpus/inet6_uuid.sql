@@ -1,0 +1,8 @@
+DROP TABLE IF EXISTS __T__net;
+CREATE TABLE __T__net (i6 INET6, u UUID, i4 INET4);
+INSERT INTO __T__net VALUES ('::1', '123e4567-e89b-12d3-a456-426655440000', '127.0.0.1'),
+  ('2001:db8::ff00:42:8329', '00000000-0000-0000-0000-000000000000', '255.255.255.255'),
+  ('::ffff:192.0.2.1', 'ffffffff-ffff-ffff-ffff-ffffffffffff', '0.0.0.0'), (NULL, NULL, NULL);
+SELECT * FROM __T__net;
+SELECT CAST(i6 AS BINARY(16)) AS raw6 FROM __T__net LIMIT 2;
+DROP TABLE __T__net;
