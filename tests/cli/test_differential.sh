@@ -121,6 +121,7 @@ run_case opt.long_flags   "$Q" --batch --skip-column-names --raw "${CONN[@]}"
 run_case opt.silent       "$Q" -s "${CONN[@]}"
 run_case opt.silent2      "$Q" -ss "${CONN[@]}"
 run_case opt.silent_N     "$Q" --silent -N "${CONN[@]}"
+run_case opt.quick        /dev/null -q "${CONN[@]}" -e "select 1 as a where 0; select 2 as b"
 run_case opt.timeouts     "$Q" --connect-timeout=10 "${CONN[@]}"
 run_case opt.charset      "$Q" --default-character-set=utf8mb4 "${CONN[@]}"
 run_case opt.skip_lines   /dev/null -L "${CONN[@]}" -e "select 1;
