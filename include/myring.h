@@ -107,7 +107,10 @@ MYR_API int myr_future_status(const myr_future *f);
 /* The error (code 0 when none). Valid while the future lives. */
 MYR_API const myr_error *myr_future_error(const myr_future *f);
 /* Values. take_* moves ownership to the caller (NULL if not that kind, not
- * resolved, failed or already taken). */
+ * resolved or already taken). A failed connect has no connection. A query
+ * that failed part-way (an error in a multi-statement query or a CALL, or
+ * a connection lost mid-response) still hands out the results that arrived
+ * before the error, or NULL if none did. */
 MYR_API myr_conn *myr_future_take_conn(myr_future *f);
 MYR_API myr_result *myr_future_take_result(myr_future *f);
 /* The value a to_thread function returned (still owned by the caller's code). */
