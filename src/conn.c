@@ -489,11 +489,12 @@ static myr_conn *conn_new(myr_loop *loop, const myr_conn_opts *opts)
 
 static myr_future *connect_common(myr_loop *loop, const myr_conn_opts *opts, int fd)
 {
-    if (loop == NULL)
+    myr_future *f = loop ? myr__future_new(loop, MYR__FUT_CONNECT) : NULL;
+    if (f == NULL) {
+        if (fd >= 0)
+            close(fd);   /* ours (myr__connect_fd), even when we fail */
         return NULL;
-    myr_future *f = myr__future_new(loop, MYR__FUT_CONNECT);
-    if (f == NULL)
-        return NULL;
+    }
     myr_conn *c = conn_new(loop, opts);
     if (c == NULL) {
         myr__future_resolve(f, MYR_ENOMEM, NULL);
