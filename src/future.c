@@ -59,6 +59,8 @@ void myr__future_resolve(myr_future *f, int status, const myr_error *err)
         return;
     f->done = 1;
     f->status = status;
+    if (f->loop != NULL)
+        f->loop->resolved++;
     if (status != 0) {
         f->err = myr__malloc(sizeof *f->err);
         if (f->err != NULL) {

@@ -28,6 +28,7 @@ struct myr_loop {
     myr_conn *dirty;            /* connections with bytes to send / a recv to arm */
     myr_conn *releasing;        /* released during a tick, handed to the engine after it */
     int ticking;                /* inside ur_loop_tick (completion handlers run) */
+    unsigned resolved;          /* futures resolved so far (run_once: don't wait after one) */
 };
 void myr__loop_release_deferred(myr_loop *loop);
 

@@ -67,8 +67,12 @@ int myr_loop_run_once(myr_loop *loop, int timeout_ms)
 {
     if (loop == NULL)
         return MYR_EINVAL;
+    unsigned resolved = loop->resolved;
     flush_dirty(loop);
     int64_t ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
+    if (loop->resolved != resolved)
+        ns = 0;   /* starting I/O failed and resolved a future: the caller may
+                     be waiting for exactly that one, so don't block */
     loop->ticking++;
     int rc = ur_loop_tick(loop->ur, ns);
     loop->ticking--;
