@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -404,12 +405,13 @@ static void srv_fail(fakesrv *s, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Hang up: the client sees EOF (and EPIPE on writes). The descriptor
+ * itself is closed after the thread is joined, so that fs_join_timeout can
+ * always shut it down safely. */
 static void srv_close(fakesrv *s)
 {
-    if (s->fd >= 0) {
-        close(s->fd);
-        s->fd = -1;
-    }
+    if (!s->closed && s->fd >= 0)
+        shutdown(s->fd, SHUT_RDWR);
     s->closed = 1;
 }
 
@@ -595,9 +597,41 @@ int fs_join(fakesrv *s)
         pthread_join(s->thread, NULL);
         s->started = 0;
     }
+    if (s->fd >= 0) {
+        close(s->fd);
+        s->fd = -1;
+    }
     if (!s->completed && !s->err[0])
         snprintf(s->err, sizeof s->err, "script ended early (closed or cut)");
     return s->completed ? 0 : -1;
+}
+
+int fs_join_timeout(fakesrv *s, int timeout_ms)
+{
+    if (s->started) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += timeout_ms / 1000;
+        ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        if (pthread_timedjoin_np(s->thread, NULL, &ts) != 0) {
+            /* Still blocked on the socket: wake it so that it ends. */
+            int fd = s->fd;
+            if (fd >= 0)
+                shutdown(fd, SHUT_RDWR);
+            pthread_join(s->thread, NULL);
+            s->started = 0;
+            close(s->fd);
+            s->fd = -1;
+            snprintf(s->err, sizeof s->err, "timed out: the client kept the socket open");
+            return -2;
+        }
+        s->started = 0;
+    }
+    return fs_join(s);
 }
 
 const char *fs_error(const fakesrv *s) { return s->err[0] ? s->err : "no error"; }

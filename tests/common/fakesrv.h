@@ -114,6 +114,9 @@ int fs_start(fakesrv *s);
 /* Wait for the server thread. 0 if every step of the script ran as written,
  * -1 otherwise (fs_error says why). */
 int fs_join(fakesrv *s);
+/* Same, waiting at most timeout_ms: -2 if the thread was still blocked
+ * then (it is woken by shutting its socket down, and joined). */
+int fs_join_timeout(fakesrv *s, int timeout_ms);
 const char *fs_error(const fakesrv *s);
 /* Packets received by expect steps, in order. */
 size_t fs_npackets(const fakesrv *s);

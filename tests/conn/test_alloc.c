@@ -1,0 +1,307 @@
+/* tests/conn/test_alloc.c -- allocation failure torture: a whole scenario
+ * (loop, connect to the fake server, a query with a result set, close) is
+ * run again and again with myr_set_allocator hooks that fail the Nth
+ * allocation (N = 1, 2, ... until a run completes without reaching N), once
+ * failing only that allocation and once failing it and every later one.
+ * Every run must end cleanly: no crash, no hang, nothing left allocated,
+ * every future resolved exactly once, errors reported as MYR_ENOMEM. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "fakesrv.h"
+#include "internal.h"
+
+#define WAIT_MS 5000
+
+/* ------------------------------------------------------------- the hooks */
+
+static long g_count;       /* allocations attempted (malloc + realloc) */
+static long g_fail_at;     /* fail allocation number g_fail_at (0 = never) */
+static int g_sticky;       /* ... and every one after it */
+static long g_failed;      /* how many failures were injected */
+static long g_live;        /* blocks handed out and not freed */
+
+static int should_fail(void)
+{
+    long n = __atomic_add_fetch(&g_count, 1, __ATOMIC_SEQ_CST);
+    long at = __atomic_load_n(&g_fail_at, __ATOMIC_SEQ_CST);
+    if (at != 0 && (n == at || (g_sticky && n > at))) {
+        __atomic_add_fetch(&g_failed, 1, __ATOMIC_SEQ_CST);
+        return 1;
+    }
+    return 0;
+}
+
+static void *t_malloc(size_t n)
+{
+    if (should_fail())
+        return NULL;
+    void *p = malloc(n);
+    if (p)
+        __atomic_add_fetch(&g_live, 1, __ATOMIC_SEQ_CST);
+    return p;
+}
+
+static void *t_realloc(void *ptr, size_t n)
+{
+    if (should_fail())
+        return NULL;
+    void *p = realloc(ptr, n);
+    if (p && ptr == NULL)
+        __atomic_add_fetch(&g_live, 1, __ATOMIC_SEQ_CST);
+    return p;
+}
+
+static void t_free(void *p)
+{
+    if (p)
+        __atomic_sub_fetch(&g_live, 1, __ATOMIC_SEQ_CST);
+    free(p);
+}
+
+static const myr_allocator hooks = {t_malloc, t_realloc, t_free};
+
+static void arm(long fail_at, int sticky)
+{
+    __atomic_store_n(&g_count, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&g_failed, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&g_live, 0, __ATOMIC_SEQ_CST);   /* meaningful for runs that start here */
+    g_sticky = sticky;
+    __atomic_store_n(&g_fail_at, fail_at, __ATOMIC_SEQ_CST);
+}
+
+static void disarm(void) { __atomic_store_n(&g_fail_at, 0, __ATOMIC_SEQ_CST); }
+
+/* ----------------------------------------------------------- the scenario */
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Await f: it must resolve, and promptly (nothing here waits on a timer,
+ * so a slow await means a tick blocked with nothing to wake it). */
+static void await_quick(long n, myr_future *f)
+{
+    uint64_t t0 = now_ms();
+    int rc = myr_await(f, WAIT_MS);
+    uint64_t dt = now_ms() - t0;
+    if (rc == MYR_ETIMEDOUT || !myr_future_done(f))
+        fail_msg("N=%ld: a future never resolved", n);
+    if (dt > 2000)
+        fail_msg("N=%ld: a future took %llu ms to resolve", n, (unsigned long long)dt);
+}
+
+static const char *const cols[] = {"id", "name"};
+static const char *const cells[] = {"1", "alice", "2", NULL};
+
+static void script(fakesrv *s)
+{
+    fs_script_handshake(s, FS_CAPS_DEFAULT, "mysql_native_password", fs_scramble_a);
+    fs_expect(s, 0, 0x03);
+    fs_buf b = {0};
+    uint8_t seq = 1;
+    fs_resultset(&b, &seq, 0, 2, cols, 2, cells, FS_STATUS_AUTOCOMMIT);
+    fs_send_buf(s, &b);
+    fs_expect(s, 0, 0x01);
+    fs_expect_eof(s);
+}
+
+/* A failed future: its error is one an allocation failure explains. */
+static void check_failure(const char *what, long n, myr_future *f)
+{
+    const myr_error *e = myr_future_error(f);
+    assert_int_equal(e->code, myr_future_status(f));
+    if (e->code != MYR_ENOMEM)
+        fail_msg("N=%ld: %s failed with %d (%u) '%s', expected MYR_ENOMEM", n, what, e->code,
+                 e->mysql_errno, e->message);
+    assert_true(e->message[0] != '\0');
+}
+
+typedef struct outcome {
+    int completed;   /* the whole scenario succeeded */
+} outcome;
+
+static outcome run_scenario(long n, int sticky)
+{
+    outcome out = {0};
+    fakesrv *s = fs_new();
+    script(s);
+    myr_set_allocator(&hooks);
+    arm(n, sticky);
+
+    myr_error err;
+    myr_loop *loop = myr_loop_new(NULL, &err);
+    myr_conn_opts *o = NULL;
+    myr_future *cf = NULL, *q = NULL, *cl = NULL;
+    int ncf = 0, nq = 0, ncl = 0;
+    if (loop == NULL) {
+        assert_int_equal(err.code, MYR_ENOMEM);
+        goto done;
+    }
+    o = fs_opts("bob", "secret");
+    if (o == NULL)
+        goto done;
+    cf = fs_connect(loop, o, s, &ncf);
+    if (cf == NULL)
+        goto done;   /* the fd went with it: the server sees EOF */
+    await_quick(n, cf);
+    assert_int_equal(ncf, 1);
+    if (myr_future_status(cf) != 0) {
+        check_failure("connect", n, cf);
+        goto done;
+    }
+    myr_conn *c = myr_future_take_conn(cf);
+    assert_non_null(c);
+    q = myr_query(c, "SELECT id, name FROM t", 22);
+    if (q != NULL) {
+        myr_future_on_done(q, fs_count_cb, &nq);
+        await_quick(n, q);
+        assert_int_equal(nq, 1);
+        if (myr_future_status(q) == 0) {
+            myr_result *r = myr_future_take_result(q);
+            assert_non_null(r);
+            assert_int_equal(myr_result_column_count(r), 2);
+            assert_int_equal(myr_result_row_count(r), 2);
+            assert_string_equal(myr_result_value(r, 0, 1, NULL), "alice");
+            assert_null(myr_result_value(r, 1, 1, NULL));
+            myr_result_free(r);
+        } else {
+            check_failure("query", n, q);
+        }
+    }
+    int query_ok = q != NULL && myr_future_status(q) == 0;
+    cl = myr_close(c);   /* the handle is gone from here on, NULL or not */
+    if (cl != NULL) {
+        myr_future_on_done(cl, fs_count_cb, &ncl);
+        await_quick(n, cl);
+        assert_int_equal(ncl, 1);
+        if (myr_future_status(cl) == 0)
+            out.completed = query_ok;
+        else
+            check_failure("close", n, cl);
+    }
+done:
+    myr_future_free(cf);
+    myr_future_free(q);
+    myr_future_free(cl);
+    myr_conn_opts_free(o);
+    myr_loop_free(loop);
+    disarm();
+    if (g_live != 0)
+        fail_msg("N=%ld%s: %ld block(s) still allocated after the run", n, sticky ? " (sticky)" : "",
+                 g_live);
+    myr_set_allocator(NULL);
+    int rc = fs_join_timeout(s, WAIT_MS);
+    if (rc == -2)
+        fail_msg("N=%ld: %s", n, fs_error(s));
+    /* With a failure injected, a close may fall back to hanging up without
+     * COM_QUIT; with none, the server saw the whole exchange. */
+    if (g_failed == 0 && rc != 0)
+        fail_msg("N=%ld: the scenario succeeded but the server says: %s (%zu packets)", n, fs_error(s),
+                 fs_npackets(s));
+    if (getenv("ALLOC_TRACE"))
+        fprintf(stderr, "N=%ld%s: completed=%d injected=%ld server=%s\n", n, sticky ? " sticky" : "",
+                out.completed, g_failed, rc == 0 ? "ok" : fs_error(s));
+    fs_free(s);
+    return out;
+}
+
+static void torture(int sticky)
+{
+    long n;
+    for (n = 1; n < 100000; n++) {
+        outcome o = run_scenario(n, sticky);
+        if (g_failed == 0) {   /* N was never reached: the whole run is covered */
+            assert_true(o.completed);
+            break;
+        }
+    }
+    print_message("%s: %ld runs\n", sticky ? "sticky" : "one-shot", n);
+    assert_true(n > 10);
+}
+
+static void test_fail_one_allocation(void **state)
+{
+    (void)state;
+    torture(0);
+}
+
+static void test_fail_from_nth_on(void **state)
+{
+    (void)state;
+    torture(1);
+}
+
+/* myr__connect_fd takes the fd: even when it cannot allocate its future
+ * (and returns NULL) the server must see the socket close. */
+static void test_connect_fd_oom_closes_fd(void **state)
+{
+    (void)state;
+    myr_loop *loop = fs_loop();
+    myr_conn_opts *o = fs_opts("bob", "secret");
+    fakesrv *s = fs_new();
+    fs_expect_eof(s);
+    myr_set_allocator(&hooks);
+    arm(1, 1);
+    myr_future *f = fs_connect(loop, o, s, NULL);
+    disarm();
+    myr_set_allocator(NULL);
+    assert_null(f);
+    assert_int_equal(fs_join_timeout(s, WAIT_MS), 0);
+    fs_free(s);
+    myr_conn_opts_free(o);
+    myr_loop_free(loop);
+}
+
+/* The first tick of a connect cannot allocate its receive buffer: the
+ * connect future resolves with MYR_ENOMEM in the pre-submit pass of
+ * myr_loop_run_once, and the await must return then, not sit in the tick's
+ * wait with nothing in flight (with timeout -1 that would be forever). */
+static void test_oom_before_submit_does_not_block(void **state)
+{
+    (void)state;
+    myr_loop *loop = fs_loop();
+    myr_conn_opts *o = fs_opts("bob", "secret");
+    fakesrv *s = fs_new();
+    fs_drain(s);
+    int n = 0;
+    myr_future *cf = fs_connect(loop, o, s, &n);
+    assert_non_null(cf);
+    myr_set_allocator(&hooks);
+    arm(1, 1);
+    uint64_t t0 = now_ms();
+    int rc = myr_await(cf, 3000);
+    uint64_t dt = now_ms() - t0;
+    disarm();
+    assert_true(g_failed > 0);
+    assert_int_equal(rc, MYR_ENOMEM);
+    assert_int_equal(n, 1);
+    assert_true(dt < 1000);
+    myr_future_free(cf);
+    myr_loop_free(loop);
+    myr_set_allocator(NULL);
+    assert_int_equal(fs_join_timeout(s, WAIT_MS), 0);
+    fs_free(s);
+    myr_conn_opts_free(o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_connect_fd_oom_closes_fd),
+        cmocka_unit_test(test_oom_before_submit_does_not_block),
+        cmocka_unit_test(test_fail_one_allocation),
+        cmocka_unit_test(test_fail_from_nth_on),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
