@@ -1,0 +1,296 @@
+#!/usr/bin/env bash
+# perf/run.sh [quick|full] -- myring against its peers, side by side.
+#
+#   quick   (default) fewer sizes and shorter runs; under 5 minutes
+#   full    every row of the issue: 1..1024 connections, the 511-table creator,
+#           callgrind, 10,000 connections, 1,000,000-row result
+#
+# Installs what is missing (Debian packages: libmariadb-dev sysbench gnuplot-nox
+# valgrind strace; Node's `mariadb` connector into perf/node/ when npm works),
+# builds (build/, or $PERF_BUILD_DIR), starts the MariaDB sandbox if it is not
+# running (and stops it again at the end only then; $MYR_SANDBOX_DIR picks
+# another sandbox), runs every benchmark with the contenders interleaved and
+# repeated ($PERF_REPS, default 3), prints the comparison table and writes
+# perf/results/<date>/*.csv, summary.md and chart.png.
+#
+# Environment: PERF_BUILD_DIR, PERF_REPS, PERF_ONLY="qps creator ..." (run only
+# these parts: qps sysbench syscalls creator minisrv callgrind scale big),
+# PERF_NO_INSTALL=1 (never call apt-get/npm).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+PERF=$REPO/perf
+MODE=${1:-quick}
+case "$MODE" in quick|full) ;; *) echo "usage: $0 [quick|full]" >&2; exit 2 ;; esac
+BUILD=${PERF_BUILD_DIR:-$REPO/build}
+REPS=${PERF_REPS:-3}
+STAMP=$(date +%Y-%m-%d_%H%M%S)
+OUT=$PERF/results/$STAMP
+PEERS=$BUILD/perf-peers
+mkdir -p "$OUT" "$PEERS"
+T_START=$(date +%s)
+
+log() { printf '[%4ds] %s\n' "$(( $(date +%s) - T_START ))" "$*" >&2; }
+want() { [ -z "${PERF_ONLY:-}" ] || [[ " $PERF_ONLY " == *" $1 "* ]]; }
+
+# --------------------------------------------------------------- packages
+installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
+MISSING=()
+for p in libmariadb-dev sysbench gnuplot-nox valgrind strace python3; do
+  installed "$p" || MISSING+=("$p")
+done
+if [ ${#MISSING[@]} -gt 0 ]; then
+  if [ "${PERF_NO_INSTALL:-0}" = 1 ]; then
+    log "missing packages (not installing: PERF_NO_INSTALL=1): ${MISSING[*]}"
+  else
+    log "installing: ${MISSING[*]}"
+    SUDO=(); [ "$(id -u)" -ne 0 ] && SUDO=(sudo)
+    export DEBIAN_FRONTEND=noninteractive
+    "${SUDO[@]}" apt-get update -qq >/dev/null
+    "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${MISSING[@]}" >/dev/null
+  fi
+fi
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# Node's mariadb connector (optional).
+NODE_OK=0
+if have node && [ -f "$PERF/node/package.json" ]; then
+  if [ -d "$PERF/node/node_modules/mariadb" ]; then
+    NODE_OK=1
+  elif [ "${PERF_NO_INSTALL:-0}" != 1 ] && have npm; then
+    if (cd "$PERF/node" && npm install --no-audit --no-fund --silent >/dev/null 2>&1); then
+      NODE_OK=1
+    else
+      log "note: npm install of the mariadb connector failed: Node is skipped"
+    fi
+  fi
+fi
+[ $NODE_OK = 1 ] || log "note: Node's mariadb connector is not available: Node is skipped"
+
+# ------------------------------------------------------------------ build
+if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+  if [ "$BUILD" = "$REPO/build" ]; then
+    "$REPO/scripts/setup.sh"
+  else
+    cmake -S "$REPO" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DMYR_TESTS=OFF >/dev/null
+  fi
+fi
+log "building in $BUILD"
+cmake -S "$REPO" -B "$BUILD" >/dev/null
+TARGETS=(example_table_creator)
+for src in "$PERF"/*.c; do TARGETS+=("perf_$(basename "$src" .c)"); done
+cmake --build "$BUILD" -j2 --target "${TARGETS[@]}" >"$OUT/build.log" 2>&1 \
+  || { tail -30 "$OUT/build.log" >&2; echo "perf: build failed" >&2; exit 1; }
+MDB_FLAGS=$(pkg-config --cflags --libs libmariadb)
+for src in "$PERF"/peers/*.c; do
+  # shellcheck disable=SC2086
+  gcc -O2 -g -Wall -Wextra -Werror -o "$PEERS/$(basename "$src" .c)" "$src" $MDB_FLAGS -lpthread \
+    || { echo "perf: building $src failed" >&2; exit 1; }
+done
+
+# ----------------------------------------------------------------- sandbox
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 20000 2>/dev/null || true
+SANDBOX=$REPO/tests/sandbox.sh
+STARTED_SANDBOX=0
+cleanup() {
+  [ -n "${MINISRV_PID:-}" ] && kill "$MINISRV_PID" 2>/dev/null || true
+  if [ $STARTED_SANDBOX = 1 ]; then "$SANDBOX" stop >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+if ! "$SANDBOX" status >/dev/null 2>&1; then
+  log "starting the sandbox"
+  "$SANDBOX" start >/dev/null 2>&1 || { "$SANDBOX" start; exit 1; }
+  STARTED_SANDBOX=1
+fi
+eval "$("$SANDBOX" env)"
+export PERF_DB=perf
+CNF=$("$SANDBOX" cnf)
+rootsql() { mariadb --defaults-file="$CNF" --batch --skip-column-names -e "$1"; }
+rootsql "SET GLOBAL max_connections = GREATEST(@@max_connections, 3000)"
+rootsql "CREATE DATABASE IF NOT EXISTS perf"
+if [ "$(rootsql "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='perf' AND table_name='sbtest1'")" = 0 ] \
+   || [ "$(rootsql "SELECT COUNT(*) FROM perf.sbtest1")" != 10000 ]; then
+  log "creating perf.sbtest1 (10,000 rows, sysbench's layout)"
+  rootsql "USE perf; DROP TABLE IF EXISTS perf.sbtest1;
+    CREATE TABLE perf.sbtest1 (id INT NOT NULL AUTO_INCREMENT, k INT NOT NULL DEFAULT 0,
+      c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT '', PRIMARY KEY (id), KEY k_1 (k));
+    INSERT INTO perf.sbtest1 (id, k, c, pad)
+      SELECT seq, (seq * 7919) % 10000, LEFT(REPEAT(CONCAT(LPAD(seq * 31, 11, '0'), '-'), 10), 119),
+             LEFT(REPEAT(CONCAT(LPAD(seq * 17, 11, '0'), '-'), 5), 59) FROM seq_1_to_10000;"
+fi
+{
+  echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "mode: $MODE, repetitions: $REPS"
+  echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+  echo "kernel: $(uname -r)"
+  echo "server: MariaDB $(rootsql 'SELECT VERSION()') (sandbox, 127.0.0.1 TCP)"
+  echo "libmariadb: $(dpkg-query -W -f='${Version}' libmariadb3 2>/dev/null || echo '?')"
+  echo "sysbench: $(sysbench --version 2>/dev/null || echo none)"
+  [ $NODE_OK = 1 ] && echo "node: $(node --version), mariadb connector $(node -p "require('$PERF/node/node_modules/mariadb/package.json').version" 2>/dev/null)"
+  echo "build: $BUILD ($(grep -m1 CMAKE_BUILD_TYPE: "$BUILD/CMakeCache.txt" | cut -d= -f2))"
+  echo "commit: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
+} > "$OUT/machine.txt"
+
+# ---------------------------------------------------------------- settings
+if [ "$MODE" = full ]; then
+  QPS_CONNS="1 8 64 256 1024"; QPS_QUERIES="select1 point"; SECS=3; WARM=0.5; SB_SECS=3
+  CREATOR_TABLES=511; SYSCALL_COUNT=20000
+else
+  QPS_CONNS="1 64"; QPS_QUERIES="select1 point"; SECS=1.5; WARM=0.3; SB_SECS=2
+  CREATOR_TABLES=100; SYSCALL_COUNT=5000
+fi
+QPS=$BUILD/perf_qps
+QPS_HEADER=impl,mode,query,conns,depth,seconds,queries,qps,p50_us,p99_us,cpu_us_per_q,usr_us_per_q,sys_us_per_q,maxrss_kib
+MDB=$PEERS/qps_mariadb
+
+# One throughput run; prints "<contender>,<rep>,<bench CSV line>" to $2.
+# $1 contender name, $2 csv file, $3 rep, rest: command.
+run_one() {
+  local who=$1 csv=$2 rep=$3 line; shift 3
+  if line=$("$@" 2>>"$OUT/errors.log" | tail -1) && [ -n "$line" ]; then
+    echo "$who,$rep,$line" >> "$csv"
+  else
+    echo "FAILED: $who rep $rep: $*" >> "$OUT/errors.log"
+    log "  failed: $who ($*)"
+  fi
+}
+
+# sysbench as a contender: same CSV shape (p50 not reported by sysbench: 0;
+# client CPU from /usr/bin/time over the whole run, connects included).
+sysbench_run() {   # $1 query $2 conns $3 seconds
+  local q=$1 n=$2 s=$3 script out tf
+  if [ "$q" = select1 ]; then script=$PERF/peers/sysbench_select1.lua; else script=oltp_point_select; fi
+  tf=$(mktemp)
+  out=$(/usr/bin/time -f '%U %S' -o "$tf" sysbench "$script" --db-driver=mysql \
+        --mysql-host="$MYR_TEST_HOST" --mysql-port="$MYR_TEST_PORT" --mysql-user="$MYR_TEST_USER" \
+        --mysql-password="$MYR_TEST_PASSWORD" --mysql-db=perf --tables=1 --table-size=10000 \
+        --db-ps-mode=disable --threads="$n" --time="$s" --percentile=99 --rand-type=uniform run 2>&1) || { rm -f "$tf"; return 1; }
+  awk -v q="$q" -v n="$n" -v s="$s" -v cpu="$(cat "$tf")" '
+    /queries:/ && /per sec/ { total=$2 }
+    /total time:/ { t=$3; sub("s","",t) }
+    /99th percentile:/ { p99=$3 }
+    END { split(cpu, c, " "); cq = total > 0 ? (c[1]+c[2])*1e6/total : 0
+          printf "sysbench,threads,%s,%d,1,%.3f,%d,%.0f,0,%.1f,%.2f,%.2f,%.2f,0\n", q, n, t, total, total/t, p99*1000, cq, c[1]*1e6/total, c[2]*1e6/total }' <<<"$out"
+  rm -f "$tf"
+}
+
+node_run() {   # $1 query $2 conns $3 depth $4 seconds
+  node "$PERF/node/qps.js" --query "$1" --conns "$2" --depth "$3" --seconds "$4" --warmup "$WARM"
+}
+
+# ------------------------------------------------------------- 1. qps
+if want qps; then
+  CSV=$OUT/qps.csv
+  echo "contender,rep,$QPS_HEADER" > "$CSV"
+  log "small-query throughput: conns {$QPS_CONNS} x {$QPS_QUERIES}, ${SECS}s runs, $REPS reps"
+  for rep in $(seq 1 "$REPS"); do
+    for q in $QPS_QUERIES; do
+      for n in $QPS_CONNS; do
+        common=(--conns "$n" --query "$q" --seconds "$SECS" --warmup "$WARM")
+        run_one myring_d1 "$CSV" "$rep" "$QPS" "${common[@]}" --depth 1
+        run_one myring_d8 "$CSV" "$rep" "$QPS" "${common[@]}" --depth 8
+        run_one mdb_block "$CSV" "$rep" "$MDB" "${common[@]}" --mode block
+        run_one mdb_nonblock "$CSV" "$rep" "$MDB" "${common[@]}" --mode nonblock
+        if want sysbench || [ -z "${PERF_ONLY:-}" ]; then
+          run_one sysbench "$CSV" "$rep" sysbench_run "$q" "$n" "$SB_SECS"
+        fi
+        if [ $NODE_OK = 1 ]; then
+          run_one node_d8 "$CSV" "$rep" node_run "$q" "$n" 8 "$SECS"
+        fi
+      done
+    done
+    log "  rep $rep done"
+  done
+fi
+
+# ------------------------------------------------------- 2. syscalls
+# strace -c -f over a fixed number of queries minus the same program with 0
+# queries (connect + close); and, where perf can read the raw_syscalls
+# tracepoint, the same difference counted by the kernel without strace.
+syscalls_of() {   # prints "total io_uring_enter" calls for the command
+  local tf; tf=$(mktemp)
+  strace -c -f -o "$tf" "$@" >/dev/null 2>>"$OUT/errors.log" || true
+  awk '$NF=="total" {t=$4} $NF=="io_uring_enter" {u=$4} END {printf "%d %d\n", t, u}' "$tf"
+  rm -f "$tf"
+}
+perfcount_of() {
+  local tf; tf=$(mktemp)
+  if perf stat -x, -e raw_syscalls:sys_enter -o "$tf" "$@" >/dev/null 2>>"$OUT/errors.log"; then
+    awk -F, '/raw_syscalls/ {print $1}' "$tf"
+  else
+    echo -1
+  fi
+  rm -f "$tf"
+}
+PERF_OK=0
+if have perf && perf stat -x, -e raw_syscalls:sys_enter -o /dev/null true >/dev/null 2>&1; then PERF_OK=1; fi
+if want syscalls; then
+  CSV=$OUT/syscalls.csv
+  echo "contender,query,conns,queries,strace_per_q,strace_uring_enter_per_q,perf_per_q" > "$CSV"
+  log "syscalls per query ($SYSCALL_COUNT queries minus a 0-query run; strace -c -f$( [ $PERF_OK = 1 ] && echo ' and perf stat'))"
+  for n in 1 64; do
+    for c in myring_d1 myring_d8 mdb_block mdb_nonblock; do
+      case $c in
+        myring_d1) cmd=("$QPS" --depth 1) ;;
+        myring_d8) cmd=("$QPS" --depth 8) ;;
+        mdb_block) cmd=("$MDB" --mode block) ;;
+        mdb_nonblock) cmd=("$MDB" --mode nonblock) ;;
+      esac
+      cmd+=(--conns "$n" --query select1 --nolat)
+      read -r t1 u1 < <(syscalls_of "${cmd[@]}" --count "$SYSCALL_COUNT")
+      read -r t0 u0 < <(syscalls_of "${cmd[@]}" --count 0)
+      p1=-1; p0=0
+      if [ $PERF_OK = 1 ]; then
+        p1=$(perfcount_of "${cmd[@]}" --count "$SYSCALL_COUNT")
+        p0=$(perfcount_of "${cmd[@]}" --count 0)
+      fi
+      awk -v c="$c" -v n="$n" -v q="$SYSCALL_COUNT" -v t1="$t1" -v t0="$t0" -v u1="$u1" -v u0="$u0" \
+          -v p1="$p1" -v p0="$p0" 'BEGIN { printf "%s,select1,%d,%d,%.3f,%.3f,%s\n", c, n, q,
+            (t1-t0)/q, (u1-u0)/q, (p1 < 0 ? "" : sprintf("%.3f", (p1-p0)/q)) }' >> "$CSV"
+    done
+  done
+fi
+
+# ------------------------------------------------ 3. table creator
+if want creator; then
+  CSV=$OUT/creator.csv
+  echo "rep,impl,mode,tables,seconds" > "$CSV"
+  MYR_MODES="sync batch:3 batch:12 window:3 window:12 window:32 pipeline:1 pipeline:12"
+  MDB_MODES="sync batch:3 batch:12 window:3 window:12 window:32"
+  log "table creator: $CREATOR_TABLES tables, modes {$MYR_MODES}, $REPS reps"
+  for rep in $(seq 1 "$REPS"); do
+    for m in $MYR_MODES; do
+      if s=$("$BUILD/example_table_creator" "$CREATOR_TABLES" "$m" 2>>"$OUT/errors.log" \
+             | awk -v m="$m" '$1==m {print $2}'); [ -n "$s" ]; then
+        echo "$rep,myring,$m,$CREATOR_TABLES,$s" >> "$CSV"
+      else
+        log "  failed: myring creator $m"
+      fi
+      if [[ " $MDB_MODES " == *" $m "* ]]; then
+        if s=$("$PEERS/creator_mariadb" "$CREATOR_TABLES" "$m" 2>>"$OUT/errors.log" | cut -d, -f4); [ -n "$s" ]; then
+          echo "$rep,libmariadb,$m,$CREATOR_TABLES,$s" >> "$CSV"
+        else
+          log "  failed: libmariadb creator $m"
+        fi
+      fi
+    done
+  done
+fi
+
+# Later parts (minisrv, callgrind, scale, big results) append here when their
+# programs exist.
+if [ -f "$PERF/parts.sh" ]; then
+  # shellcheck source=/dev/null
+  . "$PERF/parts.sh"
+fi
+
+# ---------------------------------------------------------- summary
+log "summary"
+python3 "$PERF/summarize.py" "$OUT" > "$OUT/summary.md"
+if have gnuplot && [ -f "$OUT/chart.gp" ]; then
+  (cd "$OUT" && gnuplot chart.gp) 2>>"$OUT/errors.log" || log "gnuplot failed (see errors.log)"
+fi
+cat "$OUT/summary.md"
+ln -sfn "$STAMP" "$PERF/results/latest"
+log "done: $OUT ($(( $(date +%s) - T_START )) s)"

@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""perf/summarize.py RESULTS_DIR -- turn the CSVs of one perf/run.sh run into
+a Markdown summary (stdout) and a gnuplot script + data files for chart.png
+(written into RESULTS_DIR). Medians with min-max over the repetitions; ratios
+myring / peer are ratios of medians, with the range of the per-repetition
+(paired, interleaved) ratios in brackets."""
+import csv
+import os
+import statistics
+import sys
+
+D = sys.argv[1]
+out = []
+p = out.append
+
+NAMES = {
+    "myring_d1": "myring, depth 1",
+    "myring_d8": "myring, pipelined 8 deep",
+    "mdb_block": "libmariadb blocking, thread/conn",
+    "mdb_nonblock": "libmariadb non-blocking + poll",
+    "sysbench": "sysbench (libmariadb, threads)",
+    "node_d8": "Node mariadb, pipelined 8 deep",
+}
+ORDER = list(NAMES)
+
+
+def rows(name):
+    path = os.path.join(D, name)
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def med(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def fmt(x, nd=0):
+    if x != x:
+        return "-"
+    if nd == 0:
+        return f"{x:,.0f}"
+    return f"{x:,.{nd}f}"
+
+
+def mmr(xs, nd=0):
+    if not xs:
+        return "-"
+    return f"{fmt(med(xs), nd)} ({fmt(min(xs), nd)}–{fmt(max(xs), nd)})"
+
+
+def ratio_str(a, b):
+    """a, b: dict rep -> value. Ratio of medians [range of paired ratios]."""
+    if not a or not b:
+        return "-"
+    r = med(list(a.values())) / med(list(b.values())) if med(list(b.values())) else float("nan")
+    pairs = [a[k] / b[k] for k in a if k in b and b[k]]
+    if pairs:
+        return f"{r:.2f}x [{min(pairs):.2f}–{max(pairs):.2f}]"
+    return f"{r:.2f}x"
+
+
+with open(os.path.join(D, "machine.txt")) if os.path.exists(os.path.join(D, "machine.txt")) else open(os.devnull) as f:
+    machine = f.read().strip()
+p("# myring performance: perf/run.sh results\n")
+p("```\n" + machine + "\n```\n")
+p("Medians of the repetitions with (min–max); contenders interleaved in the same run. "
+  "Ratios are myring / peer (ratio of medians, [range of per-repetition ratios]).\n")
+
+# ------------------------------------------------------------------ qps
+def qps_section(fname, title, intro):
+    data = rows(fname)
+    if not data:
+        return {}
+    p(f"## {title}\n")
+    p(intro + "\n")
+    by = {}
+    for r in data:
+        key = (r["query"], int(r["conns"]), r["contender"])
+        by.setdefault(key, []).append(r)
+    queries = sorted({k[0] for k in by}, key=lambda q: (q != "select1", q))
+    conns = sorted({k[1] for k in by})
+    med_tab = {}
+    for q in queries:
+        p(f"### {q}\n")
+        p("| conns | contender | QPS | p50 µs | p99 µs | client CPU µs/query | usr / sys µs | QPS per client CPU-second |")
+        p("|---:|---|---:|---:|---:|---:|---:|---:|")
+        for n in conns:
+            for c in ORDER:
+                rs = by.get((q, n, c))
+                if not rs:
+                    continue
+                qps = [float(r["qps"]) for r in rs]
+                cpu = [float(r["cpu_us_per_q"]) for r in rs]
+                eff = [1e6 / x for x in cpu if x > 0]
+                med_tab[(q, n, c)] = {
+                    "qps": {r["rep"]: float(r["qps"]) for r in rs},
+                    "cpu": {r["rep"]: float(r["cpu_us_per_q"]) for r in rs},
+                    "eff": {r["rep"]: 1e6 / float(r["cpu_us_per_q"]) for r in rs if float(r["cpu_us_per_q"]) > 0},
+                }
+                p(f"| {n} | {NAMES.get(c, c)} | {mmr(qps)} | {fmt(med([float(r['p50_us']) for r in rs]), 0) if c != 'sysbench' else '-'} "
+                  f"| {fmt(med([float(r['p99_us']) for r in rs]), 0)} | {mmr(cpu, 1)} "
+                  f"| {fmt(med([float(r['usr_us_per_q']) for r in rs]), 1)} / {fmt(med([float(r['sys_us_per_q']) for r in rs]), 1)} "
+                  f"| {mmr(eff)} |")
+        p("")
+        p("| conns | myring d1 / libmariadb non-blocking (QPS) | myring d8 / best peer (QPS) | best peer | CPU per query: myring d1 / libmariadb non-blocking | myring d8 / libmariadb non-blocking |")
+        p("|---:|---:|---:|---|---:|---:|")
+        for n in conns:
+            g = lambda c, k: med_tab.get((q, n, c), {}).get(k, {})
+            peers = [c for c in ORDER if not c.startswith("myring") and (q, n, c) in med_tab]
+            best = max(peers, key=lambda c: med(list(g(c, "qps").values()))) if peers else None
+            p(f"| {n} | {ratio_str(g('myring_d1', 'qps'), g('mdb_nonblock', 'qps'))} "
+              f"| {ratio_str(g('myring_d8', 'qps'), g(best, 'qps')) if best else '-'} | {NAMES.get(best, '-') if best else '-'} "
+              f"| {ratio_str(g('myring_d1', 'cpu'), g('mdb_nonblock', 'cpu'))} | {ratio_str(g('myring_d8', 'cpu'), g('mdb_nonblock', 'cpu'))} |")
+        p("")
+    return med_tab
+
+
+qps_tab = qps_section(
+    "qps.csv", "Small-query throughput against the sandbox (MariaDB)",
+    "QPS over the measured window; latency from submit to result; client CPU is getrusage(RUSAGE_SELF) of the client "
+    "over the window (sysbench: /usr/bin/time over the whole run, connects included; its p99 is per event). "
+    "The server shares the 2 cores with the client.")
+srv_tab = qps_section(
+    "minisrv.csv", "Client-bound throughput against perf/minisrv (a minimal one-thread epoll MySQL server)",
+    "The server answers every COM_QUERY from a precomputed buffer, so the client is the bottleneck: "
+    "the column that matters is QPS per client CPU-second.")
+
+# ------------------------------------------------------------- syscalls
+sc = rows("syscalls.csv")
+if sc:
+    p("## Syscalls per query (SELECT 1)\n")
+    p("Counted over a fixed number of queries minus the same program with 0 queries (connect + close). "
+      "strace slows the client, which lets more completions gather per io_uring_enter; the perf column counts the "
+      "raw_syscalls tracepoint without strace (empty where perf cannot).\n")
+    p("| conns | contender | strace -c -f: syscalls/query | of which io_uring_enter | perf stat: syscalls/query |")
+    p("|---:|---|---:|---:|---:|")
+    for r in sc:
+        p(f"| {r['conns']} | {NAMES.get(r['contender'], r['contender'])} | {float(r['strace_per_q']):.2f} | "
+          f"{float(r['strace_uring_enter_per_q']):.2f} | {r['perf_per_q'] or '-'} |")
+    p("")
+
+# ------------------------------------------------------------- creator
+cr = rows("creator.csv")
+creator_med = {}
+if cr:
+    tables = cr[0]["tables"]
+    p(f"## The reference document's table creator ({tables} tables: DROP IF EXISTS + CREATE, then DROP; SHOW TABLES checks)\n")
+    by = {}
+    for r in cr:
+        by.setdefault((r["impl"], r["mode"]), {})[r["rep"]] = float(r["seconds"])
+    modes = []
+    for r in cr:
+        if r["mode"] not in modes:
+            modes.append(r["mode"])
+    doc = {"sync": "25.86 s", "batch:3": "19.09 s (26%)", "batch:12": "13.15 s (49%)"}
+    p("| mode | myring s | myring saved vs sync | libmariadb s | libmariadb saved vs sync | myring / libmariadb | document (aiomysql, 511 tables) |")
+    p("|---|---:|---:|---:|---:|---:|---|")
+    for m in modes:
+        cells = []
+        for impl in ("myring", "libmariadb"):
+            v = by.get((impl, m))
+            s = by.get((impl, "sync"))
+            if v:
+                creator_med[(impl, m)] = med(list(v.values()))
+                saved = 100 * (1 - med(list(v.values())) / med(list(s.values()))) if s and m != "sync" else None
+                cells += [mmr(list(v.values()), 2), f"{saved:.0f}%" if saved is not None else "-"]
+            else:
+                cells += ["-", "-"]
+        rr = ratio_str(by.get(("myring", m), {}), by.get(("libmariadb", m), {}))
+        p(f"| {m} | {cells[0]} | {cells[1]} | {cells[2]} | {cells[3]} | {rr} | {doc.get(m, '')} |")
+    p("")
+
+# ------------------------------------------------------------- callgrind
+cg = rows("callgrind.csv")
+if cg:
+    p("## Instructions (callgrind, user space, client only)\n")
+    p("Ir of a loop of queries minus a run with 0 queries (connect + close), divided by the queries; "
+      "per extra row = (Ir per 100-row query − Ir per 1-row query of the same 3 columns) / 99. Server: perf/minisrv.\n")
+    p("| measure | myring | libmariadb | myring / libmariadb |")
+    p("|---|---:|---:|---:|")
+    vals = {}
+    for r in cg:
+        vals[(r["impl"], r["measure"])] = float(r["value"])
+    for m in ["Ir per SELECT 1", "Ir per 100-row query", "Ir per 1-row 3-col query", "Ir per extra row"]:
+        a, b = vals.get(("myring", m)), vals.get(("libmariadb", m))
+        if a is None and b is None:
+            continue
+        p(f"| {m} | {fmt(a) if a is not None else '-'} | {fmt(b) if b is not None else '-'} | "
+          f"{(f'{a / b:.2f}x' if a is not None and b else '-')} |")
+    p("")
+
+# ------------------------------------------------------------- scale
+scl = rows("scale.csv")
+if scl:
+    p("## Scale and memory: many idle connections\n")
+    p("Each connects, runs SELECT 1 and stays open. Memory per connection = (RSS with all open − RSS before) / N.\n")
+    p("| impl | server | connections | time to connect all s | peak RSS MiB | KiB per idle connection |")
+    p("|---|---|---:|---:|---:|---:|")
+    by = {}
+    for r in scl:
+        by.setdefault((r["impl"], r["server"], r["conns"]), []).append(r)
+    for k, rs in by.items():
+        p(f"| {k[0]} | {k[1]} | {k[2]} | {mmr([float(r['connect_s']) for r in rs], 2)} | "
+          f"{mmr([float(r['maxrss_kib']) / 1024 for r in rs], 1)} | {mmr([float(r['kib_per_conn']) for r in rs], 1)} |")
+    p("")
+
+# ------------------------------------------------------------- big
+big = rows("big.csv")
+if big:
+    p("## Large result: one query, 1,000,000 rows\n")
+    p("| impl | mode | rows | MB (values) | seconds | MB/s | peak RSS MiB | client CPU s |")
+    p("|---|---|---:|---:|---:|---:|---:|---:|")
+    by = {}
+    for r in big:
+        by.setdefault((r["impl"], r["mode"]), []).append(r)
+    for k, rs in by.items():
+        p(f"| {k[0]} | {k[1]} | {rs[0]['rows']} | {float(rs[0]['mb']):.1f} | {mmr([float(r['seconds']) for r in rs], 2)} | "
+          f"{mmr([float(r['mb_per_s']) for r in rs])} | {mmr([float(r['maxrss_kib']) / 1024 for r in rs])} | "
+          f"{mmr([float(r['cpu_s']) for r in rs], 2)} |")
+    p("")
+
+print("\n".join(out))
+
+# ------------------------------------------------------------- chart
+panels = []
+def write_dat(name, header, lines):
+    with open(os.path.join(D, name), "w") as f:
+        f.write("# " + " ".join(header) + "\n")
+        for l in lines:
+            f.write(" ".join(str(x) for x in l) + "\n")
+
+if qps_tab:
+    conns = sorted({k[1] for k in qps_tab if k[0] == "select1"})
+    cont = [c for c in ORDER if any((("select1", n, c) in qps_tab) for n in conns)]
+    lines_q, lines_c = [], []
+    for n in conns:
+        lq, lc = [n], [n]
+        for c in cont:
+            t = qps_tab.get(("select1", n, c))
+            lq.append(med(list(t["qps"].values())) if t else "NaN")
+            lc.append(med(list(t["cpu"].values())) if t else "NaN")
+        lines_q.append(lq)
+        lines_c.append(lc)
+    write_dat("chart_qps.dat", ["conns"] + cont, lines_q)
+    write_dat("chart_cpu.dat", ["conns"] + cont, lines_c)
+    plots_q = ", ".join(f"'chart_qps.dat' using 1:{i + 2} with linespoints lw 2 title '{NAMES[c]}'" for i, c in enumerate(cont))
+    plots_c = ", ".join(f"'chart_cpu.dat' using 1:{i + 2} with linespoints lw 2 title '{NAMES[c]}'" for i, c in enumerate(cont))
+    panels.append(f"set title 'SELECT 1 against MariaDB: queries/s (median)'\nset logscale x 2\nset xlabel 'connections'\n"
+                  f"set ylabel 'QPS'\nset key top left font ',8'\nset yrange [0:*]\nplot {plots_q}\nunset logscale x")
+    panels.append(f"set title 'SELECT 1: client CPU per query (µs, median)'\nset logscale x 2\nset xlabel 'connections'\n"
+                  f"set ylabel 'µs'\nset key top right font ',8'\nset yrange [0:*]\nplot {plots_c}\nunset logscale x")
+if creator_med:
+    modes = []
+    for (impl, m) in creator_med:
+        if m not in modes:
+            modes.append(m)
+    lines = []
+    for i, m in enumerate(modes):
+        a = creator_med.get(("myring", m), "NaN")
+        b = creator_med.get(("libmariadb", m), "NaN")
+        lines.append([i, f'"{m}"', a, b])
+    write_dat("chart_creator.dat", ["i", "mode", "myring", "libmariadb"], lines)
+    panels.append("set title 'Table creator: seconds per mode (median)'\nunset xlabel\nset ylabel 's'\nset style data histograms\n"
+                  "set style histogram clustered gap 1\nset style fill solid 0.8 border -1\nset boxwidth 0.9\nset xtics rotate by -30 font ',8'\n"
+                  "set key top right font ',8'\nset yrange [0:*]\n"
+                  "plot 'chart_creator.dat' using 3:xtic(2) title 'myring', '' using 4 title 'libmariadb'\n"
+                  "set style data lines\nset xtics norotate font ''")
+if srv_tab:
+    cont = [c for c in ORDER if any(k[2] == c for k in srv_tab)]
+    lines = []
+    q = "select1"
+    ns = sorted({k[1] for k in srv_tab if k[0] == q})
+    for i, c in enumerate(cont):
+        for n in ns:
+            t = srv_tab.get((q, n, c))
+            if t:
+                lines.append([len(lines), f'"{c} ({n})"', med(list(t["eff"].values())) / 1000, med(list(t["qps"].values())) / 1000])
+    write_dat("chart_minisrv.dat", ["i", "who", "kq_per_cpu_s", "kqps"], lines)
+    panels.append("set title 'Client-bound (perf/minisrv), SELECT 1: thousands of queries'\nunset xlabel\nset ylabel 'k'\n"
+                  "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
+                  "set xtics rotate by -30 font ',8'\nset key top right font ',8'\nset yrange [0:*]\n"
+                  "plot 'chart_minisrv.dat' using 3:xtic(2) title 'per client CPU-second', '' using 4 title 'per second'\n"
+                  "set style data lines\nset xtics norotate font ''")
+if panels:
+    cols = 2
+    rws = (len(panels) + 1) // 2
+    with open(os.path.join(D, "chart.gp"), "w") as f:
+        f.write(f"set terminal pngcairo size {700 * cols},{480 * rws} font 'sans,10'\n")
+        f.write("set output 'chart.png'\nset grid ytics\n")
+        f.write(f"set multiplot layout {rws},{cols}\n")
+        for s in panels:
+            f.write(s + "\n")
+        f.write("unset multiplot\n")
