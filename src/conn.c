@@ -585,8 +585,10 @@ myr_future *myr_close(myr_conn *c)
         return f;
     }
     myr_future *f = myr__future_new(c->loop, MYR__FUT_PLAIN);
-    if (f == NULL)
+    if (f == NULL) {
+        myr_conn_free(c);   /* the handle is invalid all the same: close abruptly */
         return NULL;
+    }
     c->close_fut = f;
     c->closing = 1;
     c->user_owned = 0;
@@ -594,8 +596,12 @@ myr_future *myr_close(myr_conn *c)
         myr__conn_release(c);
         return f;
     }
-    if (myr__conn_queue_quit(c) != 0)
-        myr__conn_release(c);
+    if (myr__conn_queue_quit(c) != 0) {
+        /* No COM_QUIT: close abruptly; queued commands must still resolve. */
+        myr_error e;
+        myr__error_set(&e, MYR_ENOMEM, 0, NULL, "out of memory queueing COM_QUIT: connection closed");
+        myr__conn_die(c, &e);   /* releases it: closing is set */
+    }
     return f;
 }
 
