@@ -295,11 +295,86 @@ static void test_oom_before_submit_does_not_block(void **state)
     myr_conn_opts_free(o);
 }
 
+/* myr_close invalidates the handle even when it cannot allocate its
+ * future: the connection must not stay open behind the caller's back. */
+static void test_close_oom_still_closes(void **state)
+{
+    (void)state;
+    myr_loop *loop = fs_loop();
+    myr_conn_opts *o = fs_opts("bob", "secret");
+    fakesrv *s = fs_new();
+    fs_script_handshake(s, FS_CAPS_DEFAULT, "mysql_native_password", fs_scramble_a);
+    fs_expect_eof(s);
+    int n = 0;
+    myr_future *cf = fs_connect(loop, o, s, &n);
+    assert_int_equal(myr_await(cf, WAIT_MS), 0);
+    myr_conn *c = myr_future_take_conn(cf);
+    assert_non_null(c);
+    myr_set_allocator(&hooks);
+    arm(1, 1);
+    myr_future *cl = myr_close(c);
+    disarm();
+    myr_set_allocator(NULL);
+    assert_null(cl);
+    /* The loop lives on; the server must see the socket close anyway. */
+    myr_future *sl = myr_sleep(loop, 10);
+    assert_int_equal(myr_await(sl, WAIT_MS), 0);
+    myr_future_free(sl);
+    assert_int_equal(fs_join_timeout(s, WAIT_MS), 0);
+    myr_future_free(cf);
+    myr_loop_free(loop);
+    fs_free(s);
+    myr_conn_opts_free(o);
+}
+
+/* myr_close with a query queued, and COM_QUIT cannot be queued (its
+ * allocation fails): the query's future must still resolve, once, and
+ * the close future too; nothing leaks. */
+static void test_close_quit_oom_with_queued_query(void **state)
+{
+    (void)state;
+    myr_loop *loop = fs_loop();
+    myr_conn_opts *o = fs_opts("bob", "secret");
+    fakesrv *s = fs_new();
+    fs_script_handshake(s, FS_CAPS_DEFAULT, "mysql_native_password", fs_scramble_a);
+    fs_drain(s);
+    int n = 0, nq = 0, ncl = 0;
+    myr_future *cf = fs_connect(loop, o, s, &n);
+    assert_int_equal(myr_await(cf, WAIT_MS), 0);
+    myr_conn *c = myr_future_take_conn(cf);
+    assert_non_null(c);
+    myr_future *q = myr_query(c, "SELECT 1", 8);
+    myr_future_on_done(q, fs_count_cb, &nq);
+    myr_set_allocator(&hooks);
+    arm(2, 0);   /* 1: the close future, 2: the COM_QUIT command */
+    myr_future *cl = myr_close(c);
+    long failed = g_failed;
+    disarm();
+    myr_set_allocator(NULL);
+    assert_int_equal(failed, 1);
+    assert_non_null(cl);
+    myr_future_on_done(cl, fs_count_cb, &ncl);
+    myr_future *both[2] = {q, cl};
+    assert_int_equal(myr_gather(both, 2, 2000), 0);
+    assert_int_equal(nq, 1);
+    assert_int_equal(ncl, 1);
+    assert_int_not_equal(myr_future_status(q), 0);
+    assert_int_equal(fs_join_timeout(s, WAIT_MS), 0);
+    myr_future_free(q);
+    myr_future_free(cl);
+    myr_future_free(cf);
+    myr_loop_free(loop);
+    fs_free(s);
+    myr_conn_opts_free(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_connect_fd_oom_closes_fd),
         cmocka_unit_test(test_oom_before_submit_does_not_block),
+        cmocka_unit_test(test_close_oom_still_closes),
+        cmocka_unit_test(test_close_quit_oom_with_queued_query),
         cmocka_unit_test(test_fail_one_allocation),
         cmocka_unit_test(test_fail_from_nth_on),
     };
