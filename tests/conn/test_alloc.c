@@ -116,16 +116,19 @@ static void script(fakesrv *s)
     fs_expect_eof(s);
 }
 
-/* A failed future: its error is one an allocation failure explains. */
-static void check_failure(const char *what, long n, myr_future *f)
+/* A failed future: its error is one an allocation failure explains
+ * (MYR_ENOMEM), or `also`/`also2` (0 = nothing else). */
+static void check_failure3(const char *what, long n, myr_future *f, int also, int also2)
 {
     const myr_error *e = myr_future_error(f);
     assert_int_equal(e->code, myr_future_status(f));
-    if (e->code != MYR_ENOMEM)
+    if (e->code != MYR_ENOMEM && (also == 0 || e->code != also) && (also2 == 0 || e->code != also2))
         fail_msg("N=%ld: %s failed with %d (%u) '%s', expected MYR_ENOMEM", n, what, e->code,
                  e->mysql_errno, e->message);
     assert_true(e->message[0] != '\0');
 }
+
+static void check_failure(const char *what, long n, myr_future *f) { check_failure3(what, n, f, 0, 0); }
 
 typedef struct outcome {
     int completed;   /* the whole scenario succeeded */
@@ -216,30 +219,176 @@ done:
     return out;
 }
 
-static void torture(int sticky)
+/* Scenario 2: two queries pipelined (a 40-row result set, an ERR) and
+ * myr_close queued right behind them, all awaited together. */
+#define NROWS 40
+static const char *big_cells[NROWS * 2];
+static char big_text[NROWS][16];
+
+static void script_pipelined(fakesrv *s)
+{
+    for (int i = 0; i < NROWS; i++) {
+        snprintf(big_text[i], sizeof big_text[i], "row-%d", i);
+        big_cells[2 * i] = big_text[i];
+        big_cells[2 * i + 1] = (i % 3) ? big_text[i] : NULL;
+    }
+    fs_script_handshake(s, FS_CAPS_DEFAULT | FS_CLIENT_DEPRECATE_EOF, "mysql_native_password", fs_scramble_a);
+    fs_expect(s, 0, 0x03);
+    fs_expect(s, 0, 0x03);
+    fs_buf b = {0};
+    uint8_t seq = 1;
+    fs_resultset(&b, &seq, 1, 2, cols, NROWS, big_cells, FS_STATUS_AUTOCOMMIT);
+    seq = 1;
+    fs_err(&b, &seq, 1146, "42S02", "Table 'db.nope' doesn't exist");
+    fs_send_buf(s, &b);
+    fs_expect(s, 0, 0x01);
+    fs_expect_eof(s);
+}
+
+static outcome run_pipelined(long n, int sticky)
+{
+    outcome out = {0};
+    fakesrv *s = fs_new();
+    script_pipelined(s);
+    myr_set_allocator(&hooks);
+    arm(n, sticky);
+
+    myr_error err;
+    myr_loop *loop = myr_loop_new(NULL, &err);
+    myr_conn_opts *o = NULL;
+    myr_future *cf = NULL, *q1 = NULL, *q2 = NULL, *cl = NULL;
+    int ncf = 0, nq1 = 0, nq2 = 0, ncl = 0;
+    if (loop == NULL) {
+        assert_int_equal(err.code, MYR_ENOMEM);
+        goto done;
+    }
+    o = fs_opts("bob", "secret");
+    if (o == NULL)
+        goto done;
+    cf = fs_connect(loop, o, s, &ncf);
+    if (cf == NULL)
+        goto done;
+    await_quick(n, cf);
+    assert_int_equal(ncf, 1);
+    if (myr_future_status(cf) != 0) {
+        check_failure("connect", n, cf);
+        goto done;
+    }
+    myr_conn *c = myr_future_take_conn(cf);
+    assert_non_null(c);
+    q1 = myr_query(c, "SELECT id, name FROM t", 22);
+    q2 = myr_query(c, "SELECT * FROM nope", 18);
+    if (q1)
+        myr_future_on_done(q1, fs_count_cb, &nq1);
+    if (q2)
+        myr_future_on_done(q2, fs_count_cb, &nq2);
+    cl = myr_close(c);
+    if (cl)
+        myr_future_on_done(cl, fs_count_cb, &ncl);
+    myr_future *all[3];
+    size_t k = 0;
+    if (q1)
+        all[k++] = q1;
+    if (q2)
+        all[k++] = q2;
+    if (cl)
+        all[k++] = cl;
+    uint64_t t0 = now_ms();
+    if (myr_gather(all, k, WAIT_MS) != 0)
+        fail_msg("N=%ld: a pipelined future never resolved", n);
+    if (now_ms() - t0 > 2000)
+        fail_msg("N=%ld: the pipelined futures took too long", n);
+    assert_int_equal(nq1, q1 ? 1 : 0);
+    assert_int_equal(nq2, q2 ? 1 : 0);
+    assert_int_equal(ncl, cl ? 1 : 0);
+    int ok1 = 0, ok2 = 0;
+    if (q1 && myr_future_status(q1) == 0) {
+        myr_result *r = myr_future_take_result(q1);
+        assert_non_null(r);
+        assert_int_equal(myr_result_row_count(r), NROWS);
+        for (size_t i = 0; i < NROWS; i++) {
+            assert_string_equal(myr_result_value(r, i, 0, NULL), big_text[i]);
+            if (i % 3)
+                assert_string_equal(myr_result_value(r, i, 1, NULL), big_text[i]);
+            else
+                assert_null(myr_result_value(r, i, 1, NULL));
+        }
+        myr_result_free(r);
+        ok1 = 1;
+    } else if (q1) {
+        /* myr_close that cannot allocate closes abruptly: MYR_ECLOSED */
+        /* ... as does one that got its future but not its COM_QUIT queued. */
+        check_failure3("query 1", n, q1, q2 == NULL ? MYR_ECONNLOST : 0, MYR_ECLOSED);
+    }
+    if (q2) {
+        const myr_error *e = myr_future_error(q2);
+        if (e->code == MYR_ESERVER && e->mysql_errno == 0) {
+            /* The error record itself could not be allocated: only the
+             * code is left (documented in myr_future_error). */
+            assert_true(g_failed > 0);
+        } else if (e->code == MYR_ESERVER) {
+            assert_int_equal(e->mysql_errno, 1146);
+            assert_string_equal(e->sqlstate, "42S02");
+            ok2 = 1;
+        } else if (q1 == NULL || myr_future_status(q1) == MYR_ENOMEM) {
+            /* q1 never left (no future, or no memory to queue it): the
+             * server's script expected it first, sees q2, then COM_QUIT
+             * where a query should be, and hangs up. */
+            check_failure3("query 2", n, q2, MYR_ECONNLOST, MYR_ECLOSED);
+        } else {
+            check_failure3("query 2", n, q2, MYR_ECLOSED, 0);
+        }
+    }
+    if (cl && myr_future_status(cl) != 0)
+        check_failure("close", n, cl);
+    out.completed = ok1 && ok2 && cl && myr_future_status(cl) == 0;
+done:
+    myr_future_free(cf);
+    myr_future_free(q1);
+    myr_future_free(q2);
+    myr_future_free(cl);
+    myr_conn_opts_free(o);
+    myr_loop_free(loop);
+    disarm();
+    if (g_live != 0)
+        fail_msg("N=%ld%s: %ld block(s) still allocated after the run", n, sticky ? " (sticky)" : "",
+                 g_live);
+    myr_set_allocator(NULL);
+    int rc = fs_join_timeout(s, WAIT_MS);
+    if (rc == -2)
+        fail_msg("N=%ld: %s", n, fs_error(s));
+    if (g_failed == 0 && rc != 0)
+        fail_msg("N=%ld: the scenario succeeded but the server says: %s", n, fs_error(s));
+    fs_free(s);
+    return out;
+}
+
+static void torture(outcome (*run)(long, int), const char *name, int sticky)
 {
     long n;
     for (n = 1; n < 100000; n++) {
-        outcome o = run_scenario(n, sticky);
+        outcome o = run(n, sticky);
         if (g_failed == 0) {   /* N was never reached: the whole run is covered */
             assert_true(o.completed);
             break;
         }
     }
-    print_message("%s: %ld runs\n", sticky ? "sticky" : "one-shot", n);
+    print_message("%s, %s: %ld runs\n", name, sticky ? "sticky" : "one-shot", n);
     assert_true(n > 10);
 }
 
 static void test_fail_one_allocation(void **state)
 {
     (void)state;
-    torture(0);
+    torture(run_scenario, "simple", 0);
+    torture(run_pipelined, "pipelined", 0);
 }
 
 static void test_fail_from_nth_on(void **state)
 {
     (void)state;
-    torture(1);
+    torture(run_scenario, "simple", 1);
+    torture(run_pipelined, "pipelined", 1);
 }
 
 /* myr__connect_fd takes the fd: even when it cannot allocate its future
