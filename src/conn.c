@@ -54,9 +54,12 @@ static void conn_on_release(ur_owner *o)
     if (c->job_busy)
         return;   /* the resolver job frees it when it comes back */
     myr_future *close_fut = c->close_fut;
-    myr__buf_free(&c->out);
-    myr__buf_free(&c->sending);
-    myr__buf_free(&c->in);
+    myr__buf_reset(&c->out);
+    myr__buf_reset(&c->sending);
+    myr__buf_reset(&c->in);
+    myr__loop_buf_give(c->loop, &c->out);
+    myr__loop_buf_give(c->loop, &c->sending);
+    myr__loop_buf_give(c->loop, &c->in);
     myr__pkt_reader_free(&c->reader);
     myr__opts_clear(&c->opts);
     myr__free(c);
@@ -116,7 +119,10 @@ static void fail_cmds(myr_conn *c, const myr_error *err)
             cmd->head = NULL;
         }
         myr_result_free(cmd->head);
-        myr__free(cmd);
+        cmd->head = cmd->tail = NULL;
+        cmd->next = NULL;
+        if (f == NULL)
+            myr__free(cmd);   /* COM_QUIT's own record */
         myr__future_resolve(f, err->code, err);
     }
 }
@@ -196,7 +202,7 @@ static void arm_recv(myr_conn *c)
         want = c->need - unread;
     if (c->in.rpos == c->in.len)
         myr__buf_reset(&c->in);
-    if (myr__buf_reserve(&c->in, want) != 0) {
+    if (myr__loop_buf_take(c->loop, &c->in) != 0 || myr__buf_reserve(&c->in, want) != 0) {
         myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory for a %zu-byte receive buffer", want);
         return;
     }
@@ -261,7 +267,8 @@ static void on_send(myr_conn *c, int res)
     if (myr__buf_unread(&c->sending) == 0) {
         myr__buf_reset(&c->sending);
         /* An idle connection keeps no send buffer; a busy one keeps up to 64 KiB. */
-        myr__buf_shrink(&c->sending, c->ncmds ? 1u << 16 : 0);
+        if (c->ncmds == 0 || c->sending.cap > (1u << 16))
+            myr__loop_buf_give(c->loop, &c->sending);
     }
     myr__conn_check_quit(c);
     if (c->state != MYR__CS_DEAD && !c->release_requested)
@@ -309,7 +316,7 @@ static void on_recv(myr_conn *c, int res)
         myr__buf_reset(&c->in);
     if (c->ncmds == 0 && c->state == MYR__CS_READY) {
         ur_timer_stop(c->loop->ur, &c->timer);
-        myr__buf_shrink(&c->in, 0);   /* idle connections hold no receive buffer */
+        myr__loop_buf_give(c->loop, &c->in);   /* idle connections hold no receive buffer */
     }
     arm_recv(c);
 }

@@ -151,7 +151,7 @@ static void connected(myr_conn *c, const uint8_t *p, size_t len)
     c->connect_fut = NULL;
     c->user_owned = 1;
     f->val.conn = c;
-    myr__buf_shrink(&c->in, 0);
+    myr__loop_buf_give(c->loop, &c->in);
     myr__future_resolve(f, 0, NULL);
 }
 

@@ -16,13 +16,15 @@ static myr_future *failed(myr_conn *c, myr__fut_kind kind, const myr_error *err)
 /* Queue one command packet; fut NULL for COM_QUIT. */
 static int queue_cmd(myr_conn *c, uint8_t com, const void *arg, size_t len, myr_future *fut)
 {
-    myr__cmd *cmd = myr__calloc(1, sizeof *cmd);
+    myr__cmd *cmd = fut ? &fut->cmd : myr__calloc(1, sizeof *cmd);
     if (cmd == NULL)
         return MYR_ENOMEM;
     size_t before = c->out.len;
-    if (myr__cmd_build(&c->out, com, arg, len) != 0) {
+    if ((len < MYR__IOBUF_SIZE - 8 && myr__loop_buf_take(c->loop, &c->out) != 0) ||
+        myr__cmd_build(&c->out, com, arg, len) != 0) {
         c->out.len = before;
-        myr__free(cmd);
+        if (fut == NULL)
+            myr__free(cmd);
         return MYR_ENOMEM;
     }
     c->queued_pos += c->out.len - before;
@@ -107,8 +109,9 @@ static void finish_head(myr_conn *c, int status, const myr_error *err)
         f->val.result = cmd->head;   /* on error: what arrived before it */
     else
         myr_result_free(cmd->head);
-    myr__free(cmd);
-    myr__future_resolve(f, status, err);
+    cmd->head = cmd->tail = NULL;
+    cmd->next = NULL;
+    myr__future_resolve(f, status, err);   /* cmd is part of f: last use */
     /* The future's callback may have freed or closed the connection. */
     if (c->state == MYR__CS_READY)
         myr__conn_check_quit(c);
@@ -166,7 +169,7 @@ void myr__conn_response(myr_conn *c, const uint8_t *p, size_t len)
             rc = myr__result_set_columns(cmd->tail, ev.ncols);
         break;
     case MYR__EV_COLUMN:
-        rc = myr__result_add_column(cmd->tail, ev.col_index, &ev.col);
+        rc = myr__result_add_column(cmd->tail, ev.col_index, &ev.col, p, len);
         break;
     case MYR__EV_COLUMNS_END:
         break;

@@ -29,7 +29,18 @@ struct myr_loop {
     myr_conn *releasing;        /* released during a tick, handed to the engine after it */
     int ticking;                /* inside ur_loop_tick (completion handlers run) */
     unsigned resolved;          /* futures resolved so far (run_once: don't wait after one) */
+    void **iobufs;              /* idle I/O blocks of MYR__IOBUF_SIZE, for reuse */
+    unsigned n_iobufs;
 };
+
+/* I/O buffers: a busy connection takes a block from its loop, an idle one
+ * gives it back, so idle connections hold no buffer and busy ones don't
+ * malloc per query. take: 0 or MYR_ENOMEM (no-op if b has memory). give:
+ * only an empty buffer; blocks grown past the standard size are freed. */
+#define MYR__IOBUF_SIZE 16384u
+#define MYR__IOBUF_CACHE 256u
+int myr__loop_buf_take(myr_loop *loop, myr__buf *b);
+void myr__loop_buf_give(myr_loop *loop, myr__buf *b);
 void myr__loop_release_deferred(myr_loop *loop);
 
 /* Queue c for the pre-submit pass of the next tick (sends and recvs are
@@ -53,6 +64,18 @@ typedef enum myr__fut_kind {
     MYR__FUT_PROMISE,   /* value: ptr, resolved by the application */
 } myr__fut_kind;
 
+/* A command queued on a connection. Command futures embed theirs (a
+ * detached future lives until it resolves, so this stays valid); only
+ * COM_QUIT, which has no future, allocates one. */
+struct myr__cmd {
+    myr__cmd *next;
+    myr_future *fut;       /* NULL if the future was freed... (never: detached instead) */
+    uint8_t com;           /* MYR__COM_* */
+    uint8_t reply_seq;     /* sequence id of the first reply packet */
+    uint64_t end_pos;      /* stream offset of the end of its bytes */
+    myr_result *head, *tail;
+};
+
 struct myr_future {
     myr_loop *loop;
     uint8_t kind;
@@ -71,6 +94,7 @@ struct myr_future {
     myr_as_completed *ac;      /* watching iterator, NULL if none */
     myr_future *ac_next;
     ur_timer timer;            /* sleep futures */
+    myr__cmd cmd;              /* command futures */
 };
 
 myr_future *myr__future_new(myr_loop *loop, myr__fut_kind kind);
@@ -113,7 +137,8 @@ struct myr_result {
 myr_result *myr__result_new(void);
 int myr__result_set_ok(myr_result *r, const myr__ok *ok);
 int myr__result_set_columns(myr_result *r, uint64_t ncols);
-int myr__result_add_column(myr_result *r, size_t i, const myr_column *col);
+/* col: the parsed definition whose strings point into p[0..len). */
+int myr__result_add_column(myr_result *r, size_t i, const myr_column *col, const uint8_t *p, size_t len);
 /* Parse a text row payload and store it. 0, MYR_EMALFORMED or MYR_ENOMEM. */
 int myr__result_add_row(myr_result *r, const uint8_t *p, size_t len);
 
@@ -129,14 +154,6 @@ typedef enum myr__conn_state {
     MYR__CS__LAST
 } myr__conn_state;
 
-struct myr__cmd {
-    myr__cmd *next;
-    myr_future *fut;       /* NULL if the future was freed... (never: detached instead) */
-    uint8_t com;           /* MYR__COM_* */
-    uint8_t reply_seq;     /* sequence id of the first reply packet */
-    uint64_t end_pos;      /* stream offset of the end of its bytes */
-    myr_result *head, *tail;
-};
 
 struct myr_conn_opts {
     char *host, *unix_socket, *user, *password, *database, *charset;

@@ -40,7 +40,39 @@ void myr_loop_free(myr_loop *loop)
     myr__pool_free(loop->pool);
     loop->pool = NULL;
     ur_loop_free(loop->ur);   /* drains what is still in flight */
+    while (loop->n_iobufs > 0)
+        myr__free(loop->iobufs[--loop->n_iobufs]);
+    myr__free(loop->iobufs);
     myr__free(loop);
+}
+
+int myr__loop_buf_take(myr_loop *loop, myr__buf *b)
+{
+    if (b->cap != 0)
+        return 0;
+    void *block = loop->n_iobufs ? loop->iobufs[--loop->n_iobufs] : myr__malloc(MYR__IOBUF_SIZE);
+    if (block == NULL)
+        return MYR_ENOMEM;
+    b->data = block;
+    b->cap = MYR__IOBUF_SIZE;
+    b->rpos = b->len = 0;
+    return 0;
+}
+
+void myr__loop_buf_give(myr_loop *loop, myr__buf *b)
+{
+    if (b->cap == 0 || b->rpos != b->len)
+        return;
+    if (b->cap == MYR__IOBUF_SIZE && loop->n_iobufs < MYR__IOBUF_CACHE) {
+        if (loop->iobufs == NULL && (loop->iobufs = myr__calloc(MYR__IOBUF_CACHE, sizeof(void *))) == NULL) {
+            myr__buf_free(b);
+            return;
+        }
+        loop->iobufs[loop->n_iobufs++] = b->data;
+        myr__buf_init(b);
+    } else {
+        myr__buf_free(b);
+    }
 }
 
 void myr__loop_mark_dirty(myr_loop *loop, myr_conn *c)

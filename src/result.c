@@ -13,21 +13,40 @@
 struct myr__chunk {
     myr__chunk *next;
     size_t used, cap;
-    char data[];
+    _Alignas(8) char data[];
 };
 
-#define MYR__CHUNK_MIN 16384
+/* A result comes with a small first chunk in the same allocation, so a
+ * short result (an OK, SELECT 1) costs one malloc; later chunks double. */
+#define MYR__CHUNK_FIRST 512
+#define MYR__CHUNK_MAX (1u << 20)
 
-myr_result *myr__result_new(void) { return myr__calloc(1, sizeof(myr_result)); }
+typedef struct result_block {
+    myr_result r;
+    myr__chunk first;
+    char first_data[MYR__CHUNK_FIRST];
+} result_block;
 
-/* Room for n bytes in the arena; returns where to write them. */
+myr_result *myr__result_new(void)
+{
+    result_block *b = myr__malloc(sizeof *b);
+    if (b == NULL)
+        return NULL;
+    memset(&b->r, 0, sizeof b->r);
+    b->first.next = NULL;
+    b->first.used = 0;
+    b->first.cap = MYR__CHUNK_FIRST;
+    b->r.chunks = &b->first;
+    return &b->r;
+}
+
+/* Room for n bytes (8-aligned) in the arena; pointers handed out never move. */
 static char *arena_alloc(myr_result *r, size_t n)
 {
     myr__chunk *c = r->chunks;
-    if (c == NULL || c->cap - c->used < n) {
-        size_t cap = MYR__CHUNK_MIN;
-        if (c != NULL && c->cap < (1u << 20))
-            cap = c->cap * 2;   /* grow chunk sizes as a result grows */
+    size_t at = (c->used + 7) & ~(size_t)7;
+    if (at > c->cap || c->cap - at < n) {
+        size_t cap = c->cap < MYR__CHUNK_MAX ? c->cap * 4 : c->cap;
         if (cap < n)
             cap = n;
         if (cap > (size_t)-1 - sizeof *c)
@@ -39,21 +58,10 @@ static char *arena_alloc(myr_result *r, size_t n)
         nc->cap = cap;
         nc->next = c;
         r->chunks = c = nc;
+        at = 0;
     }
-    char *p = c->data + c->used;
-    c->used += n;
-    return p;
-}
-
-static const char *arena_copy(myr_result *r, const void *src, size_t n)
-{
-    char *p = arena_alloc(r, n + 1);
-    if (p == NULL)
-        return NULL;
-    if (n)
-        memcpy(p, src, n);
-    p[n] = '\0';
-    return p;
+    c->used = at + n;
+    return c->data + at;
 }
 
 int myr__result_set_ok(myr_result *r, const myr__ok *ok)
@@ -78,24 +86,28 @@ int myr__result_set_columns(myr_result *r, uint64_t ncols)
 {
     if (ncols == 0 || ncols > 4096)   /* the server limit is 4096 columns */
         return MYR_EMALFORMED;
-    r->cols = myr__calloc((size_t)ncols, sizeof *r->cols);
+    r->cols = (myr_column *)(void *)arena_alloc(r, (size_t)ncols * sizeof *r->cols);
     if (r->cols == NULL)
         return MYR_ENOMEM;
     r->ncols = (size_t)ncols;
     return 0;
 }
 
-int myr__result_add_column(myr_result *r, size_t i, const myr_column *col)
+/* Keep the definition's packet whole in the arena and point the column's
+ * strings into that copy: one copy instead of one per string. */
+int myr__result_add_column(myr_result *r, size_t i, const myr_column *col, const uint8_t *p, size_t len)
 {
     if (i >= r->ncols)
         return MYR_EMALFORMED;
+    char *copy = arena_alloc(r, len);
+    if (copy == NULL)
+        return MYR_ENOMEM;
+    memcpy(copy, p, len);
     myr_column *d = &r->cols[i];
     *d = *col;
-#define COPY(f)                                                       \
-    if ((d->f = arena_copy(r, col->f, col->f##_len)) == NULL)         \
-        return MYR_ENOMEM;
-    COPY(catalog) COPY(schema) COPY(table) COPY(org_table) COPY(name) COPY(org_name)
-#undef COPY
+#define REBASE(f) d->f = d->f ? copy + (d->f - (const char *)p) : copy;
+    REBASE(catalog) REBASE(schema) REBASE(table) REBASE(org_table) REBASE(name) REBASE(org_name)
+#undef REBASE
     return 0;
 }
 
@@ -118,7 +130,8 @@ int myr__result_add_row(myr_result *r, const uint8_t *p, size_t len)
     int rc = myr__row_parse(p, len, r->ncols, (myr__field *)row);
     if (rc)
         return rc;
-    char *copy = arena_alloc(r, len + r->ncols);
+    char *copy = arena_alloc(r, len + r->ncols);   /* values + a NUL each fit: */
+    /* every value had a length prefix of at least one byte in the payload */
     if (copy == NULL)
         return MYR_ENOMEM;
     /* Lay values out back to back, each followed by a NUL. */
@@ -139,14 +152,14 @@ void myr_result_free(myr_result *r)
 {
     while (r != NULL) {
         myr_result *next = r->next;
-        for (myr__chunk *c = r->chunks, *n; c != NULL; c = n) {
+        result_block *b = (result_block *)r;
+        for (myr__chunk *c = r->chunks, *n; c != &b->first; c = n) {
             n = c->next;
             myr__free(c);
         }
-        myr__free(r->cols);
         myr__free(r->cells);
         myr__free(r->info);
-        myr__free(r);
+        myr__free(b);
         r = next;
     }
 }
