@@ -124,25 +124,24 @@ int myr__result_add_row(myr_result *r, const uint8_t *p, size_t len)
         r->rows_cap = cap;
     }
     myr__cell *row = r->cells + r->nrows * r->ncols;
-    /* Parse into the cell array itself (same layout as myr__field), then
-     * copy the whole payload once and re-point the cells into the copy. */
+    /* Parse into the cell array itself (same layout as myr__field), copy
+     * the payload once, then point the cells into the copy and end each
+     * value with a NUL. The NUL lands on the next value's length prefix,
+     * already read, or on the byte reserved past the end. */
     _Static_assert(sizeof(myr__cell) == sizeof(myr__field), "cell and field share a layout");
     int rc = myr__row_parse(p, len, r->ncols, (myr__field *)row);
     if (rc)
         return rc;
-    char *copy = arena_alloc(r, len + r->ncols);   /* values + a NUL each fit: */
-    /* every value had a length prefix of at least one byte in the payload */
+    char *copy = arena_alloc(r, len + 1);
     if (copy == NULL)
         return MYR_ENOMEM;
-    /* Lay values out back to back, each followed by a NUL. */
-    char *w = copy;
+    memcpy(copy, p, len);
     for (size_t i = 0; i < r->ncols; i++) {
         if (row[i].ptr == NULL)
             continue;
-        memcpy(w, row[i].ptr, row[i].len);
-        w[row[i].len] = '\0';
-        row[i].ptr = w;
-        w += row[i].len + 1;
+        char *v = copy + (row[i].ptr - (const char *)p);
+        v[row[i].len] = '\0';
+        row[i].ptr = v;
     }
     r->nrows++;
     return 0;

@@ -156,7 +156,16 @@ int myr__row_parse(const uint8_t *p, size_t len, size_t ncols, myr__field *field
     for (size_t i = 0; i < ncols; i++) {
         if (pos >= len)
             return MYR_EMALFORMED;
-        if (p[pos] == 0xFB) {      /* SQL NULL */
+        uint8_t b = p[pos];
+        if (b < 0xFB) {            /* the common case: a one-byte length */
+            if (len - pos - 1 < b)
+                return MYR_EMALFORMED;
+            fields[i].ptr = p + pos + 1;
+            fields[i].len = b;
+            pos += 1 + (size_t)b;
+            continue;
+        }
+        if (b == 0xFB) {           /* SQL NULL */
             fields[i].ptr = NULL;
             fields[i].len = 0;
             pos++;
@@ -201,6 +210,13 @@ static void end_result(myr__resp *r, myr__resp_ev *ev)
 
 int myr__resp_feed(myr__resp *r, const uint8_t *p, size_t len, myr__resp_ev *ev)
 {
+    /* The hot path: a row needs no parsing here and no cleared event. */
+    if (r->state == S_ROWS && len > 0 && p[0] != 0xFE && p[0] != 0xFF) {
+        ev->kind = MYR__EV_ROW;
+        ev->more = ev->done = 0;
+        ev->ncols = r->ncols;
+        return 0;
+    }
     memset(ev, 0, sizeof *ev);
     int deprecate_eof = (r->caps & MYR__CLIENT_DEPRECATE_EOF) != 0;
     if (r->state == S_DONE || len == 0)
