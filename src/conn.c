@@ -286,6 +286,9 @@ static void on_recv(myr_conn *c, int res)
     }
     c->in.len += (size_t)res;
     while (c->state != MYR__CS_DEAD && !c->release_requested) {
+        c->in.rpos += myr__conn_rows(c, myr__buf_rptr(&c->in), myr__buf_unread(&c->in));
+        if (c->state == MYR__CS_DEAD)
+            return;
         const uint8_t *payload;
         size_t plen, need = 0;
         long n = myr__pkt_next(&c->reader, myr__buf_rptr(&c->in), myr__buf_unread(&c->in), &payload,

@@ -209,6 +209,39 @@ void myr__conn_response(myr_conn *c, const uint8_t *p, size_t len)
         finish_head(c, 0, NULL);
 }
 
+/* The hot loop of a large result: whole row frames taken straight from the
+ * receive buffer while the head command is reading rows. Stops (leaving
+ * the rest to the general path) at anything else: a partial or split
+ * frame, an EOF/OK/ERR, a sequence id that is off. Returns bytes used. */
+size_t myr__conn_rows(myr_conn *c, const uint8_t *buf, size_t n)
+{
+    myr__cmd *cmd = c->cmd_head;
+    if (c->state != MYR__CS_READY || cmd == NULL || cmd->com != MYR__COM_QUERY || c->reader.joining ||
+        !myr__resp_in_rows(&c->resp))
+        return 0;
+    myr_result *r = cmd->tail;
+    size_t pos = 0;
+    while (n - pos > 4) {
+        uint32_t plen = myr__u24(buf + pos);
+        if (plen == 0 || plen == MYR__PKT_MAX || buf[pos + 3] != c->reader.seq || n - pos - 4 < plen)
+            break;
+        const uint8_t *payload = buf + pos + 4;
+        if (payload[0] == 0xFE || payload[0] == 0xFF)
+            break;
+        int rc = myr__result_add_row(r, payload, plen);
+        if (rc != 0) {
+            if (rc == MYR_EMALFORMED)
+                myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (result set)");
+            else
+                myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory reading a result");
+            break;
+        }
+        c->reader.seq++;
+        pos += 4 + plen;
+    }
+    return pos;
+}
+
 /* ------------------------------------------------------------ blocking calls */
 
 static int await_take(myr_future *f, myr_error *err)

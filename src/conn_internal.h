@@ -21,5 +21,7 @@ void myr__conn_packet(myr_conn *c, const uint8_t *p, size_t len);
 /* READY: a packet answering the command at the head of the queue. */
 void myr__conn_response(myr_conn *c, const uint8_t *p, size_t len);
 int myr__conn_queue_quit(myr_conn *c);
+/* Rows straight from the receive buffer (see conn_cmd.c); bytes used. */
+size_t myr__conn_rows(myr_conn *c, const uint8_t *buf, size_t n);
 void myr__conn_check_quit(myr_conn *c);
 #endif

@@ -183,6 +183,8 @@ int myr__row_parse(const uint8_t *p, size_t len, size_t ncols, myr__field *field
     return pos == len ? 0 : MYR_EMALFORMED;
 }
 
+int myr__resp_in_rows(const myr__resp *r) { return r->state == S_ROWS; }
+
 void myr__resp_init(myr__resp *r, uint32_t caps)
 {
     memset(r, 0, sizeof *r);
