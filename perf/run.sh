@@ -278,11 +278,98 @@ if want creator; then
   done
 fi
 
-# Later parts (minisrv, callgrind, scale, big results) append here when their
-# programs exist.
-if [ -f "$PERF/parts.sh" ]; then
-  # shellcheck source=/dev/null
-  . "$PERF/parts.sh"
+# ------------------------------------------- 4. client-bound (minisrv)
+start_minisrv() {
+  local f; f=$(mktemp)
+  "$BUILD/perf_minisrv" --port 0 --max-seconds 3000 > "$f" &
+  MINISRV_PID=$!
+  for _ in $(seq 1 50); do grep -q listening "$f" && break; sleep 0.1; done
+  MINISRV_PORT=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$f")
+  rm -f "$f"
+  [ -n "$MINISRV_PORT" ]
+}
+stop_minisrv() { [ -n "${MINISRV_PID:-}" ] && kill "$MINISRV_PID" 2>/dev/null; wait "$MINISRV_PID" 2>/dev/null || true; MINISRV_PID=""; }
+if want minisrv; then
+  if [ "$MODE" = full ]; then SRV_CONNS="1 64 256"; SRV_QUERIES="select1 rows100"; else SRV_CONNS="64"; SRV_QUERIES="select1"; fi
+  if start_minisrv; then
+    CSV=$OUT/minisrv.csv
+    echo "contender,rep,$QPS_HEADER" > "$CSV"
+    log "client-bound against perf/minisrv (port $MINISRV_PORT): conns {$SRV_CONNS} x {$SRV_QUERIES}, $REPS reps"
+    for rep in $(seq 1 "$REPS"); do
+      for q in $SRV_QUERIES; do
+        for n in $SRV_CONNS; do
+          common=(--conns "$n" --query "$q" --seconds "$SECS" --warmup "$WARM")
+          run_one myring_d1 "$CSV" "$rep" env MYR_TEST_PORT="$MINISRV_PORT" "$QPS" "${common[@]}" --depth 1
+          run_one myring_d8 "$CSV" "$rep" env MYR_TEST_PORT="$MINISRV_PORT" "$QPS" "${common[@]}" --depth 8
+          run_one mdb_block "$CSV" "$rep" env MYR_TEST_PORT="$MINISRV_PORT" "$MDB" "${common[@]}" --mode block
+          run_one mdb_nonblock "$CSV" "$rep" env MYR_TEST_PORT="$MINISRV_PORT" "$MDB" "${common[@]}" --mode nonblock
+          if [ $NODE_OK = 1 ]; then
+            run_one node_d8 "$CSV" "$rep" env MYR_TEST_PORT="$MINISRV_PORT" node "$PERF/node/qps.js" \
+              --query "$q" --conns "$n" --depth 8 --seconds "$SECS" --warmup "$WARM"
+          fi
+        done
+      done
+    done
+    stop_minisrv
+  else
+    log "  minisrv did not start: skipped"
+  fi
+fi
+
+# ------------------------------------------------------ 5. callgrind
+if want callgrind && have valgrind; then
+  log "callgrind: instructions per query and per row"
+  PERF_BUILD_DIR=$BUILD "$PERF/callgrind.sh" "$OUT" >/dev/null 2>>"$OUT/errors.log" || log "  callgrind.sh failed"
+fi
+
+# ---------------------------------------------------- 6. scale / memory
+if want scale; then
+  CSV=$OUT/scale.csv
+  echo "rep,impl,server,conns,connect_s,rss_before_kib,rss_after_kib,maxrss_kib,kib_per_conn" > "$CSV"
+  if [ "$MODE" = full ]; then BIG_N=10000; else BIG_N=1000; fi
+  SCALE_SERVER=mariadb
+  if [ "$BIG_N" -gt 1000 ]; then
+    rootsql "SET GLOBAL max_connections = GREATEST(@@max_connections, $((BIG_N + 1000)))"
+    if [ "$(rootsql 'SELECT @@open_files_limit')" -lt $((BIG_N + 500)) ] || [ "$(ulimit -n)" -lt $((BIG_N + 500)) ]; then
+      log "  the sandbox or this shell cannot open $BIG_N connections (open_files_limit $(rootsql 'SELECT @@open_files_limit'), ulimit -n $(ulimit -n)): using perf/minisrv"
+      SCALE_SERVER=minisrv
+    fi
+  fi
+  log "scale: myring $BIG_N connections ($SCALE_SERVER), libmariadb 1000, $REPS reps"
+  start_minisrv || true
+  for rep in $(seq 1 "$REPS"); do
+    runs=("myring mariadb 1000" "libmariadb mariadb 1000" "myring $SCALE_SERVER $BIG_N")
+    [ "$MODE" = full ] && [ -n "${MINISRV_PORT:-}" ] && runs+=("myring minisrv $BIG_N" "libmariadb minisrv 1000")
+    for r in "${runs[@]}"; do
+      read -r impl srv n <<<"$r"
+      if [ "$srv" = minisrv ]; then port=$MINISRV_PORT; else port=$MYR_TEST_PORT; fi
+      if [ "$impl" = myring ]; then prog=$BUILD/perf_scale; else prog=$PEERS/scale_mariadb; fi
+      if line=$(MYR_TEST_PORT=$port "$prog" --conns "$n" --server "$srv" 2>>"$OUT/errors.log" | tail -1) && [ -n "$line" ]; then
+        echo "$rep,$line" >> "$CSV"
+      else
+        log "  failed: $impl $srv $n"
+      fi
+      sleep 1   # let the server reap the closed connections
+    done
+  done
+  stop_minisrv
+fi
+
+# ------------------------------------------------------ 7. big result
+if want big; then
+  CSV=$OUT/big.csv
+  echo "rep,impl,mode,rows,mb,seconds,mb_per_s,cpu_s,maxrss_kib" > "$CSV"
+  log "large result: 1,000,000 rows, $REPS reps"
+  for rep in $(seq 1 "$REPS"); do
+    for cmd in "$BUILD/perf_bigresult" "$PEERS/bigresult_mariadb --mode store" "$PEERS/bigresult_mariadb --mode use"; do
+      # shellcheck disable=SC2086
+      if line=$($cmd --rows 1000000 2>>"$OUT/errors.log" | tail -1) && [ -n "$line" ]; then
+        echo "$rep,$line" >> "$CSV"
+      else
+        log "  failed: $cmd"
+      fi
+    done
+  done
 fi
 
 # ---------------------------------------------------------- summary

@@ -183,7 +183,8 @@ if cg:
     vals = {}
     for r in cg:
         vals[(r["impl"], r["measure"])] = float(r["value"])
-    for m in ["Ir per SELECT 1", "Ir per 100-row query", "Ir per 1-row 3-col query", "Ir per extra row"]:
+    for m in ["Ir per SELECT 1", "Ir per 100-row query", "Ir per 1-row 3-col query", "Ir per extra row",
+              "Ir connect+close"]:
         a, b = vals.get(("myring", m)), vals.get(("libmariadb", m))
         if a is None and b is None:
             continue
@@ -248,9 +249,9 @@ if qps_tab:
     plots_q = ", ".join(f"'chart_qps.dat' using 1:{i + 2} with linespoints lw 2 title '{NAMES[c]}'" for i, c in enumerate(cont))
     plots_c = ", ".join(f"'chart_cpu.dat' using 1:{i + 2} with linespoints lw 2 title '{NAMES[c]}'" for i, c in enumerate(cont))
     panels.append(f"set title 'SELECT 1 against MariaDB: queries/s (median)'\nset logscale x 2\nset xlabel 'connections'\n"
-                  f"set ylabel 'QPS'\nset key top left font ',8'\nset yrange [0:*]\nplot {plots_q}\nunset logscale x")
+                  f"set ylabel 'QPS'\nset key top left font ',8'\nset yrange [0:*]\nset offsets 0,0,graph 0.4,0\nplot {plots_q}\nunset logscale x")
     panels.append(f"set title 'SELECT 1: client CPU per query (µs, median)'\nset logscale x 2\nset xlabel 'connections'\n"
-                  f"set ylabel 'µs'\nset key top right font ',8'\nset yrange [0:*]\nplot {plots_c}\nunset logscale x")
+                  f"set ylabel 'µs'\nset key top right font ',8'\nset yrange [0:*]\nplot {plots_c}\nunset logscale x\nset offsets 0,0,0,0")
 if creator_med:
     modes = []
     for (impl, m) in creator_med:
@@ -287,7 +288,7 @@ if panels:
     cols = 2
     rws = (len(panels) + 1) // 2
     with open(os.path.join(D, "chart.gp"), "w") as f:
-        f.write(f"set terminal pngcairo size {700 * cols},{480 * rws} font 'sans,10'\n")
+        f.write(f"set terminal pngcairo noenhanced size {700 * cols},{480 * rws} font 'sans,10'\n")
         f.write("set output 'chart.png'\nset grid ytics\n")
         f.write(f"set multiplot layout {rws},{cols}\n")
         for s in panels:
