@@ -128,6 +128,7 @@ struct myr_result {
     myr_column *cols;
     size_t nrows, rows_cap;
     myr__cell *cells;          /* nrows * ncols */
+    uint8_t cells_in_arena;    /* the first few rows' cells live in the arena */
     myr__chunk *chunks;        /* arena holding column strings and values */
     uint64_t affected_rows, insert_id;
     unsigned warnings, status;

@@ -114,10 +114,24 @@ int myr__result_add_column(myr_result *r, size_t i, const myr_column *col, const
 int myr__result_add_row(myr_result *r, const uint8_t *p, size_t len)
 {
     if (r->nrows == r->rows_cap) {
-        size_t cap = r->rows_cap ? r->rows_cap * 2 : 16;
+        /* The first rows' cells come from the arena (no malloc for a short
+         * result); past them the array moves to the heap and doubles. */
+        size_t cap = r->rows_cap ? r->rows_cap * 2 : 4;
         if (cap > (size_t)-1 / sizeof(myr__cell) / r->ncols)
             return MYR_ENOMEM;
-        myr__cell *cells = myr__realloc(r->cells, cap * r->ncols * sizeof *cells);
+        size_t bytes = cap * r->ncols * sizeof(myr__cell);
+        myr__cell *cells;
+        if (r->rows_cap == 0) {
+            cells = (myr__cell *)(void *)arena_alloc(r, bytes);
+            r->cells_in_arena = 1;
+        } else if (r->cells_in_arena) {
+            if ((cells = myr__malloc(bytes)) != NULL) {
+                memcpy(cells, r->cells, r->nrows * r->ncols * sizeof(myr__cell));
+                r->cells_in_arena = 0;
+            }
+        } else {
+            cells = myr__realloc(r->cells, bytes);
+        }
         if (cells == NULL)
             return MYR_ENOMEM;
         r->cells = cells;
@@ -181,7 +195,8 @@ void myr_result_free(myr_result *r)
             n = c->next;
             myr__free(c);
         }
-        myr__free(r->cells);
+        if (!r->cells_in_arena)
+            myr__free(r->cells);
         myr__free(r->info);
         myr__free(b);
         r = next;

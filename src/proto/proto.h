@@ -212,7 +212,8 @@ typedef struct myr__resp {
 /* 1 while the machine expects rows (or the end of them): the caller may
  * then take plain row packets (first byte not 0xFE/0xFF) without feeding
  * them, which is what myr__resp_feed would do with them anyway. */
-int myr__resp_in_rows(const myr__resp *r);
+#define MYR__RESP_ROWS 3
+static inline int myr__resp_in_rows(const myr__resp *r) { return r->state == MYR__RESP_ROWS; }
 
 /* Start reading the response to a new command. */
 void myr__resp_init(myr__resp *r, uint32_t caps);

@@ -46,7 +46,7 @@
 
 #include <string.h>
 
-enum { S_FIRST, S_COLUMN, S_COLS_EOF, S_ROWS, S_DONE, S_LAST };
+enum { S_FIRST, S_COLUMN, S_COLS_EOF, S_ROWS = MYR__RESP_ROWS, S_DONE, S_LAST };
 
 int myr__ok_parse(const uint8_t *p, size_t len, uint32_t caps, myr__ok *ok)
 {
@@ -117,7 +117,7 @@ int myr__err_parse(const uint8_t *p, size_t len, uint32_t caps, myr__err *e)
 
 int myr__coldef_parse(const uint8_t *p, size_t len, myr_column *col)
 {
-    memset(col, 0, sizeof *col);
+    /* Every field is set below on success (no memset: this runs per column). */
     struct { const char **s; size_t *n; } strs[6] = {
         {&col->catalog, &col->catalog_len}, {&col->schema, &col->schema_len},
         {&col->table, &col->table_len},     {&col->org_table, &col->org_table_len},
@@ -183,8 +183,6 @@ int myr__row_parse(const uint8_t *p, size_t len, size_t ncols, myr__field *field
     return pos == len ? 0 : MYR_EMALFORMED;
 }
 
-int myr__resp_in_rows(const myr__resp *r) { return r->state == S_ROWS; }
-
 void myr__resp_init(myr__resp *r, uint32_t caps)
 {
     memset(r, 0, sizeof *r);
@@ -219,7 +217,12 @@ int myr__resp_feed(myr__resp *r, const uint8_t *p, size_t len, myr__resp_ev *ev)
         ev->ncols = r->ncols;
         return 0;
     }
-    memset(ev, 0, sizeof *ev);
+    /* Each branch fills what its event carries (the parsers clear their
+     * own structs), so only the common fields are reset here. */
+    ev->kind = MYR__EV_OK;
+    ev->more = ev->done = 0;
+    ev->ncols = 0;
+    ev->col_index = 0;
     int deprecate_eof = (r->caps & MYR__CLIENT_DEPRECATE_EOF) != 0;
     if (r->state == S_DONE || len == 0)
         return MYR_EMALFORMED;

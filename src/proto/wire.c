@@ -32,6 +32,13 @@ size_t myr__lenenc_int(const uint8_t *p, size_t len, uint64_t *v)
 
 size_t myr__lenenc_str(const uint8_t *p, size_t len, const uint8_t **s, uint64_t *slen)
 {
+    if (len > 0 && p[0] < 0xFB) {   /* the common one-byte length */
+        if ((size_t)p[0] > len - 1)
+            return 0;
+        *s = p + 1;
+        *slen = p[0];
+        return 1 + (size_t)p[0];
+    }
     uint64_t n;
     size_t used = myr__lenenc_int(p, len, &n);
     if (used == 0 || n > len - used)
