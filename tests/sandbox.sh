@@ -201,7 +201,7 @@ tmpdir=$DIR/tmp
 secure-file-priv=$DIR/files
 ${plugin_dir:+plugin-dir=$plugin_dir}
 skip-networking=0
-bind-address=127.0.0.1
+bind-address=127.0.0.1,::1
 skip-name-resolve
 max_connections=2000
 max_allowed_packet=1G

@@ -52,6 +52,22 @@ static void test_unix_socket(void **state)
     myr_close_sync(c, NULL);
 }
 
+static void test_ipv6(void **state)
+{
+    (void)state;
+    myr_conn_opts *o = sandbox_opts(0);
+    myr_conn_opts_set_str(o, MYR_OPT_HOST, "::1");   /* the sandbox listens on ::1 too */
+    myr_error err;
+    myr_conn *c = myr_connect_sync(NULL, o, &err);
+    myr_conn_opts_free(o);
+    if (c == NULL)
+        fail_msg("%u %s", err.mysql_errno, err.message);
+    myr_result *r = sandbox_query(c, "SELECT SUBSTRING_INDEX(USER(), '@', -1)");
+    assert_string_equal(myr_result_value(r, 0, 0, NULL), "::1");
+    myr_result_free(r);
+    myr_close_sync(c, NULL);
+}
+
 static void test_wrong_password(void **state)
 {
     (void)state;
@@ -203,6 +219,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tcp),
         cmocka_unit_test(test_unix_socket),
+        cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_wrong_password),
         cmocka_unit_test(test_unknown_database),
         cmocka_unit_test(test_no_password_user),
