@@ -183,6 +183,7 @@ typedef struct bench_args {
     int table_size;
     int nolat;            /* no per-query clock reads (for callgrind) */
     int header;
+    int allocs;           /* myring only: count allocations (myr_set_allocator) */
 } bench_args;
 
 static inline void bench_usage(const char *prog)
@@ -190,7 +191,7 @@ static inline void bench_usage(const char *prog)
     fprintf(stderr,
             "usage: %s [--conns N] [--depth D] [--seconds S] [--warmup S] [--count Q]\n"
             "          [--query select1|point|rows100|rows1|SQL] [--mode block|nonblock]\n"
-            "          [--table-size N] [--nolat] [--header]\n"
+            "          [--table-size N] [--nolat] [--header] [--allocs]\n"
             "  target from MYR_TEST_HOST/PORT/USER/PASSWORD, database PERF_DB or MYR_TEST_DB\n",
             prog);
     exit(2);
@@ -198,12 +199,13 @@ static inline void bench_usage(const char *prog)
 
 static inline bench_args bench_parse(int argc, char **argv)
 {
-    bench_args a = {1, 1, 3.0, 0.5, -1, "select1", "block", 10000, 0, 0};
+    bench_args a = {1, 1, 3.0, 0.5, -1, "select1", "block", 10000, 0, 0, 0};
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(o, "--nolat") == 0) { a.nolat = 1; continue; }
         if (strcmp(o, "--header") == 0) { a.header = 1; continue; }
+        if (strcmp(o, "--allocs") == 0) { a.allocs = 1; continue; }
         if (v == NULL)
             bench_usage(argv[0]);
         if (strcmp(o, "--conns") == 0) a.conns = atoi(v);

@@ -63,6 +63,12 @@ for impl in myring libmariadb; do
     printf "%s,Ir per SELECT 1,%.0f\n%s,Ir per 100-row query,%.0f\n%s,Ir per 1-row 3-col query,%.0f\n%s,Ir per extra row,%.1f\n%s,Ir connect+close,%.0f\n",
       i, a, i, b, i, c, i, (b - c) / 99, i, z }' >> "$OUT/callgrind.csv"
 done
+# Allocator calls (myring only: counted through myr_set_allocator, no valgrind).
+allocs() { "$BUILD/perf_qps" --conns 1 --nolat --count 2000 --allocs --query "$1" 2>&1 >/dev/null \
+             | sed -n 's/^allocs: \([0-9.]*\) malloc.*/\1/p'; }
+a1=$(allocs select1); a100=$(allocs rows100); ar1=$(allocs rows1)
+awk -v a="$a1" -v b="$a100" -v c="$ar1" 'BEGIN {
+  printf "myring,malloc+realloc calls per SELECT 1,%.2f\nmyring,malloc+realloc calls per 100-row query,%.2f\nmyring,malloc+realloc calls per extra row,%.3f\n", a, b, (b - c) / 99 }' >> "$OUT/callgrind.csv"
 for w in select1 rows100; do
   callgrind_annotate --inclusive=no "$OUT/callgrind.out.myring.$w" 2>/dev/null | head -60 > "$OUT/callgrind_myring_$w.txt" || true
   callgrind_annotate --inclusive=no "$OUT/callgrind.out.libmariadb.$w" 2>/dev/null | head -60 > "$OUT/callgrind_libmariadb_$w.txt" || true

@@ -25,6 +25,12 @@ static size_t g_expect_rows;  /* 0 = don't check */
 
 static void on_done(myr_future *f, void *arg);
 
+/* --allocs: count myring's allocator calls (myr_set_allocator). */
+static uint64_t g_mallocs, g_reallocs, g_frees, g_bytes;
+static void *cnt_malloc(size_t n) { g_mallocs++; g_bytes += n; return malloc(n); }
+static void *cnt_realloc(void *p, size_t n) { g_reallocs++; g_bytes += n; return realloc(p, n); }
+static void cnt_free(void *p) { if (p) g_frees++; free(p); }
+
 static void issue(req *r)
 {
     char sql[256];
@@ -81,6 +87,10 @@ int main(int argc, char **argv)
     else if (strcmp(A.query, "rows100") == 0)
         g_expect_rows = 100;
 
+    if (A.allocs) {
+        myr_allocator al = {cnt_malloc, cnt_realloc, cnt_free};
+        myr_set_allocator(&al);
+    }
     myr_error err;
     myr_loop_opts lo = {0, 0};
     lo.sq_entries = 4096;
@@ -120,6 +130,7 @@ int main(int argc, char **argv)
     size_t nreq = (size_t)A.conns * (size_t)A.depth;
     req *reqs = calloc(nreq, sizeof *reqs);
     bench_cpu c0 = bench_cpu_now(), c1;
+    uint64_t m0 = g_mallocs + g_reallocs, b0 = g_bytes, f0 = g_frees;
     double t0 = bench_now(), tm0 = t0, tm1 = t0;
     g_phase = (A.count >= 0 || A.warmup <= 0) ? 1 : 0;
     for (size_t i = 0; i < nreq; i++) {
@@ -155,6 +166,12 @@ int main(int argc, char **argv)
         c1 = bench_cpu_now();
     }
 
+    if (A.allocs) {
+        double q = g_done ? (double)g_done : 1.0;
+        fprintf(stderr, "allocs: %.2f malloc+realloc calls, %.2f frees, %.0f bytes per query\n",
+                (double)(g_mallocs + g_reallocs - m0) / q, (double)(g_frees - f0) / q,
+                (double)(g_bytes - b0) / q);
+    }
     for (int i = 0; i < A.conns; i++)
         fs[i] = myr_close(cs[i]);
     myr_gather(fs, (size_t)A.conns, 10000);

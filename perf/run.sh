@@ -15,7 +15,8 @@
 #
 # Environment: PERF_BUILD_DIR, PERF_REPS, PERF_ONLY="qps creator ..." (run only
 # these parts: qps sysbench syscalls creator minisrv callgrind scale big),
-# PERF_NO_INSTALL=1 (never call apt-get/npm).
+# PERF_NO_INSTALL=1 (never call apt-get/npm), PERF_PUBLISH=1 (also write the
+# summary to perf/RESULTS.md and the chart to perf/RESULTS.png, to commit).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -137,7 +138,7 @@ if [ "$MODE" = full ]; then
   QPS_CONNS="1 8 64 256 1024"; QPS_QUERIES="select1 point"; SECS=3; WARM=0.5; SB_SECS=3
   CREATOR_TABLES=511; SYSCALL_COUNT=20000
 else
-  QPS_CONNS="1 64"; QPS_QUERIES="select1 point"; SECS=1.5; WARM=0.3; SB_SECS=2
+  QPS_CONNS="1 64"; QPS_QUERIES="select1 point"; SECS=1.2; WARM=0.2; SB_SECS=1
   CREATOR_TABLES=100; SYSCALL_COUNT=5000
 fi
 QPS=$BUILD/perf_qps
@@ -325,7 +326,7 @@ fi
 # ---------------------------------------------------- 6. scale / memory
 if want scale; then
   CSV=$OUT/scale.csv
-  echo "rep,impl,server,conns,connect_s,rss_before_kib,rss_after_kib,maxrss_kib,kib_per_conn" > "$CSV"
+  echo "rep,impl,server,conns,connect_s,rss_before_kib,rss_after_kib,maxrss_kib,kib_per_conn,heap_bytes_per_conn" > "$CSV"
   if [ "$MODE" = full ]; then BIG_N=10000; else BIG_N=1000; fi
   SCALE_SERVER=mariadb
   if [ "$BIG_N" -gt 1000 ]; then
@@ -380,4 +381,12 @@ if have gnuplot && [ -f "$OUT/chart.gp" ]; then
 fi
 cat "$OUT/summary.md"
 ln -sfn "$STAMP" "$PERF/results/latest"
+if [ "${PERF_PUBLISH:-0}" = 1 ]; then   # the summary that is committed: perf/RESULTS.md + .png
+  {
+    echo "<!-- written by: PERF_PUBLISH=1 perf/run.sh $MODE -->"
+    sed "s|^# myring performance: perf/run.sh results|# myring performance: \`perf/run.sh $MODE\` ($STAMP)|" "$OUT/summary.md"
+    [ -f "$OUT/chart.png" ] && printf '\n![chart](RESULTS.png)\n\nChart: RESULTS.png (a copy of perf/results/%s/chart.png).\n' "$STAMP"
+  } > "$PERF/RESULTS.md"
+  [ -f "$OUT/chart.png" ] && cp "$OUT/chart.png" "$PERF/RESULTS.png"
+fi
 log "done: $OUT ($(( $(date +%s) - T_START )) s)"

@@ -6,11 +6,38 @@
  * server's listen backlog is finite).
  *
  * Usage: perf_scale [--conns N] [--window W] [--server LABEL] [--header]
- * Prints: impl,server,conns,connect_s,rss_before_kib,rss_after_kib,maxrss_kib,kib_per_conn
+ * Prints: impl,server,conns,connect_s,rss_before_kib,rss_after_kib,maxrss_kib,kib_per_conn,
+ *         heap_bytes_per_conn (what myring itself holds, counted through
+ *         myr_set_allocator; the RSS figure adds malloc's overhead and pages)
  */
+#include <malloc.h>
 #include <myring.h>
 
 #include "bench.h"
+
+/* Count the bytes myring holds, through its allocator hook. */
+static long long g_live;
+static void *cnt_malloc(size_t n)
+{
+    void *p = malloc(n);
+    if (p)
+        g_live += (long long)malloc_usable_size(p);
+    return p;
+}
+static void *cnt_realloc(void *p, size_t n)
+{
+    long long old = p ? (long long)malloc_usable_size(p) : 0;
+    void *q = realloc(p, n);
+    if (q)
+        g_live += (long long)malloc_usable_size(q) - old;
+    return q;
+}
+static void cnt_free(void *p)
+{
+    if (p)
+        g_live -= (long long)malloc_usable_size(p);
+    free(p);
+}
 
 static myr_loop *g_loop;
 static myr_conn_opts *g_opts;
@@ -81,6 +108,8 @@ int main(int argc, char **argv)
         }
     }
     bench_target t = bench_target_env();
+    myr_allocator al = {cnt_malloc, cnt_realloc, cnt_free};
+    myr_set_allocator(&al);
     myr_error err;
     myr_loop_opts lo = {4096, 0};
     g_loop = myr_loop_new(&lo, &err);
@@ -97,6 +126,7 @@ int main(int argc, char **argv)
     g_conns = calloc((size_t)g_n, sizeof *g_conns);
 
     long rss0 = bench_rss_kib();
+    long long live0 = g_live;
     double t0 = bench_now();
     for (int i = 0; i < window && i < g_n; i++)
         start_one();
@@ -109,6 +139,7 @@ int main(int argc, char **argv)
     }
     double secs = bench_now() - t0;
     long rss1 = bench_rss_kib();
+    long long live1 = g_live;
     bench_cpu c = bench_cpu_now();
     if (g_failed)
         fprintf(stderr, "scale: %d of %d connections failed\n", g_failed, g_n);
@@ -125,9 +156,11 @@ int main(int argc, char **argv)
     free(fs);
 
     if (header)
-        printf("impl,server,conns,connect_s,rss_before_kib,rss_after_kib,maxrss_kib,kib_per_conn\n");
-    printf("myring,%s,%d,%.3f,%ld,%ld,%ld,%.2f\n", server, g_ready, secs, rss0, rss1, c.maxrss_kib,
-           g_ready ? (double)(rss1 - rss0) / g_ready : 0.0);
+        printf("impl,server,conns,connect_s,rss_before_kib,rss_after_kib,maxrss_kib,kib_per_conn,"
+               "heap_bytes_per_conn\n");
+    printf("myring,%s,%d,%.3f,%ld,%ld,%ld,%.2f,%.0f\n", server, g_ready, secs, rss0, rss1,
+           c.maxrss_kib, g_ready ? (double)(rss1 - rss0) / g_ready : 0.0,
+           g_ready ? (double)(live1 - live0) / g_ready : 0.0);
     free(g_conns);
     myr_conn_opts_free(g_opts);
     myr_loop_free(g_loop);

@@ -5,9 +5,11 @@
  * mysql_store_result_start/_cont), at most --window at once, driven by
  * poll(); then all stay open. Reports the time, RSS before/after and the
  * memory per idle connection.
- * Prints: impl,server,conns,connect_s,rss_before_kib,rss_after_kib,maxrss_kib,kib_per_conn
+ * Prints: impl,server,conns,connect_s,rss_before_kib,rss_after_kib,maxrss_kib,kib_per_conn,
+ *         heap_bytes_per_conn (malloc'd bytes in use, mallinfo2)
  */
 #include <errno.h>
+#include <malloc.h>
 #include <mysql.h>
 #include <poll.h>
 
@@ -139,6 +141,7 @@ int main(int argc, char **argv)
     int *idx = calloc((size_t)n, sizeof *idx);
 
     long rss0 = bench_rss_kib();
+    size_t heap0 = mallinfo2().uordblks;
     double t0 = bench_now();
     int next = 0, busy = 0;
     for (;;) {
@@ -176,6 +179,7 @@ int main(int argc, char **argv)
     }
     double secs = bench_now() - t0;
     long rss1 = bench_rss_kib();
+    size_t heap1 = mallinfo2().uordblks;
     bench_cpu c = bench_cpu_now();
     int ok = 0;
     for (int i = 0; i < n; i++)
@@ -184,9 +188,11 @@ int main(int argc, char **argv)
         if (cs[i].m)
             mysql_close(cs[i].m);
     if (header)
-        printf("impl,server,conns,connect_s,rss_before_kib,rss_after_kib,maxrss_kib,kib_per_conn\n");
-    printf("libmariadb,%s,%d,%.3f,%ld,%ld,%ld,%.2f\n", server, ok, secs, rss0, rss1, c.maxrss_kib,
-           ok ? (double)(rss1 - rss0) / ok : 0.0);
+        printf("impl,server,conns,connect_s,rss_before_kib,rss_after_kib,maxrss_kib,kib_per_conn,"
+               "heap_bytes_per_conn\n");
+    printf("libmariadb,%s,%d,%.3f,%ld,%ld,%ld,%.2f,%.0f\n", server, ok, secs, rss0, rss1,
+           c.maxrss_kib, ok ? (double)(rss1 - rss0) / ok : 0.0,
+           ok ? ((double)heap1 - (double)heap0) / ok : 0.0);
     free(cs);
     free(pfd);
     free(idx);
