@@ -62,6 +62,7 @@ static void conn_on_release(ur_owner *o)
     myr__loop_buf_give(c->loop, &c->in);
     myr__pkt_reader_free(&c->reader);
     myr__opts_clear(&c->opts);
+    myr__free(c->death);
     myr__free(c);
     if (close_fut != NULL)
         myr__future_resolve(close_fut, 0, NULL);
@@ -132,7 +133,8 @@ void myr__conn_die(myr_conn *c, const myr_error *err)
     if (c->state == MYR__CS_DEAD)
         return;
     myr__conn_set_state(c, MYR__CS_DEAD);
-    c->death = *err;
+    c->dead_once = 1;
+    c->death = myr__strdup(err->message);
     ur_timer_stop(c->loop->ur, &c->timer);
     if (c->send_busy)
         ur_cancel(c->loop->ur, c->send_id);

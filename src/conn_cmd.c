@@ -56,8 +56,9 @@ static myr_future *command(myr_conn *c, uint8_t com, const void *arg, size_t len
         return failed(c, kind, &err);
     }
     if (c->state != MYR__CS_READY) {
-        if (c->death.code != 0)
-            myr__error_set(&err, MYR_EGONE, 2006, NULL, "Server has gone away (%s)", c->death.message);
+        if (c->dead_once)
+            myr__error_set(&err, MYR_EGONE, 2006, NULL, "Server has gone away (%s)",
+                           c->death ? c->death : "connection lost");
         else
             myr__error_set(&err, MYR_EINVAL, 0, NULL, "connection is not ready");
         return failed(c, kind, &err);

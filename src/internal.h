@@ -184,7 +184,8 @@ struct myr_conn {
     myr_conn_opts opts;         /* own copy */
     myr_future *connect_fut;
     myr_future *close_fut;
-    myr_error death;            /* why it died (for later commands) */
+    char *death;                /* why it died, for later commands (NULL: alive, or no memory) */
+    uint8_t dead_once;          /* it did die (even if death could not be kept) */
 
     /* handshake */
     myr__greeting greeting;
