@@ -5,8 +5,9 @@
  *
  * Every throughput program prints one CSV line per run:
  *   impl,mode,query,conns,depth,seconds,queries,qps,p50_us,p99_us,
- *   cpu_us_per_q,usr_us_per_q,sys_us_per_q,maxrss_kib
- * (--header prints the header line first).
+ *   cpu_us_per_q,usr_us_per_q,sys_us_per_q,maxrss_kib,server_cpu_us_per_q
+ * (--header prints the header line first). The server's CPU is read from
+ * /proc/$PERF_SERVER_PID/stat when that is set (empty otherwise).
  */
 #ifndef PERF_BENCH_H
 #define PERF_BENCH_H
@@ -21,7 +22,7 @@
 
 #define BENCH_CSV_HEADER                                                                           \
     "impl,mode,query,conns,depth,seconds,queries,qps,p50_us,p99_us,cpu_us_per_q,usr_us_per_q,"     \
-    "sys_us_per_q,maxrss_kib"
+    "sys_us_per_q,maxrss_kib,server_cpu_us_per_q"
 
 static inline double bench_now(void)
 {
@@ -40,7 +41,29 @@ static inline uint64_t bench_now_ns(void)
 typedef struct bench_cpu {
     double usr, sys;   /* seconds */
     long maxrss_kib;
+    double server;     /* CPU seconds of $PERF_SERVER_PID, -1 if unknown */
 } bench_cpu;
+
+/* utime + stime of process pid in seconds, -1 if it cannot be read. */
+static inline double bench_pid_cpu(const char *pid)
+{
+    char path[64], line[1024];
+    if (pid == NULL || *pid == '\0')
+        return -1;
+    snprintf(path, sizeof path, "/proc/%s/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[n] = '\0';
+    const char *p = strrchr(line, ')');   /* the command name may hold spaces */
+    unsigned long long ut = 0, st = 0;
+    if (p == NULL ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
 
 static inline bench_cpu bench_cpu_now(void)
 {
@@ -50,6 +73,7 @@ static inline bench_cpu bench_cpu_now(void)
     c.usr = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
     c.sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     c.maxrss_kib = ru.ru_maxrss;
+    c.server = bench_pid_cpu(getenv("PERF_SERVER_PID"));
     return c;
 }
 
@@ -117,9 +141,12 @@ static inline void bench_print(const char *impl, const char *mode, const char *q
     double q = queries ? (double)queries : 1.0;
     double usr = (c1.usr - c0.usr) * 1e6 / q, sys = (c1.sys - c0.sys) * 1e6 / q;
     double p50 = bench_lat_pct(lat, 50), p99 = bench_lat_pct(lat, 99);
-    printf("%s,%s,%s,%d,%d,%.3f,%llu,%.0f,%.1f,%.1f,%.2f,%.2f,%.2f,%ld\n", impl, mode, query, conns,
+    char srv[32] = "";
+    if (c0.server >= 0 && c1.server >= 0)
+        snprintf(srv, sizeof srv, "%.2f", (c1.server - c0.server) * 1e6 / q);
+    printf("%s,%s,%s,%d,%d,%.3f,%llu,%.0f,%.1f,%.1f,%.2f,%.2f,%.2f,%ld,%s\n", impl, mode, query, conns,
            depth, secs, (unsigned long long)queries, secs > 0 ? (double)queries / secs : 0, p50, p99,
-           usr + sys, usr, sys, c1.maxrss_kib);
+           usr + sys, usr, sys, c1.maxrss_kib, srv);
     fflush(stdout);
 }
 

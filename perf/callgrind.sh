@@ -22,8 +22,9 @@ N1=${CG_SELECT1_COUNT:-20000}
 N100=${CG_ROWS_COUNT:-2000}
 mkdir -p "$OUT" "$PEERS"
 command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind is not installed" >&2; exit 1; }
-[ -x "$BUILD/perf_qps" ] && [ -x "$BUILD/perf_minisrv" ] \
-  || { echo "callgrind.sh: build first (perf/run.sh, or cmake --build $BUILD)" >&2; exit 1; }
+if [ ! -x "$BUILD/perf_qps" ] || [ ! -x "$BUILD/perf_minisrv" ]; then
+  echo "callgrind.sh: build first (perf/run.sh, or cmake --build $BUILD)" >&2; exit 1
+fi
 if [ ! -x "$PEERS/qps_mariadb" ]; then
   # shellcheck disable=SC2046
   gcc -O2 -g -Wall -Wextra -Werror -o "$PEERS/qps_mariadb" "$REPO/perf/peers/qps_mariadb.c" \

@@ -19,6 +19,9 @@
 # summary to perf/RESULTS.md and the chart to perf/RESULTS.png, to commit).
 set -euo pipefail
 
+# The whole script is one function, parsed before it runs: editing this file
+# while a run is going on cannot derail that run.
+main() {
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 PERF=$REPO/perf
 MODE=${1:-quick}
@@ -94,7 +97,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 20000 2>/dev/null || true
 SANDBOX=$REPO/tests/sandbox.sh
 STARTED_SANDBOX=0
 cleanup() {
-  [ -n "${MINISRV_PID:-}" ] && kill "$MINISRV_PID" 2>/dev/null || true
+  if [ -n "${MINISRV_PID:-}" ]; then kill "$MINISRV_PID" 2>/dev/null || true; fi
   if [ $STARTED_SANDBOX = 1 ]; then "$SANDBOX" stop >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
@@ -106,6 +109,9 @@ if ! "$SANDBOX" status >/dev/null 2>&1; then
 fi
 eval "$("$SANDBOX" env)"
 export PERF_DB=perf
+# The server's pid: the programs report its CPU per query over their window.
+SANDBOX_PID=$(tr -dc '0-9' < "$MYR_SANDBOX_DIR/mariadbd.pid" 2>/dev/null || true)
+export PERF_SERVER_PID=$SANDBOX_PID
 CNF=$("$SANDBOX" cnf)
 rootsql() { mariadb --defaults-file="$CNF" --batch --skip-column-names -e "$1"; }
 rootsql "SET GLOBAL max_connections = GREATEST(@@max_connections, 3000)"
@@ -142,7 +148,7 @@ else
   CREATOR_TABLES=100; SYSCALL_COUNT=5000
 fi
 QPS=$BUILD/perf_qps
-QPS_HEADER=impl,mode,query,conns,depth,seconds,queries,qps,p50_us,p99_us,cpu_us_per_q,usr_us_per_q,sys_us_per_q,maxrss_kib
+QPS_HEADER=impl,mode,query,conns,depth,seconds,queries,qps,p50_us,p99_us,cpu_us_per_q,usr_us_per_q,sys_us_per_q,maxrss_kib,server_cpu_us_per_q
 MDB=$PEERS/qps_mariadb
 
 # One throughput run; prints "<contender>,<rep>,<bench CSV line>" to $2.
@@ -158,21 +164,25 @@ run_one() {
 }
 
 # sysbench as a contender: same CSV shape (p50 not reported by sysbench: 0;
-# client CPU from /usr/bin/time over the whole run, connects included).
+# client and server CPU over the whole run, connects included).
 sysbench_run() {   # $1 query $2 conns $3 seconds
   local q=$1 n=$2 s=$3 script out tf
   if [ "$q" = select1 ]; then script=$PERF/peers/sysbench_select1.lua; else script=oltp_point_select; fi
   tf=$(mktemp)
+  local s0 s1
+  s0=$(awk '{print $14 + $15}' "/proc/$PERF_SERVER_PID/stat" 2>/dev/null || echo -1)
   out=$(/usr/bin/time -f '%U %S' -o "$tf" sysbench "$script" --db-driver=mysql \
         --mysql-host="$MYR_TEST_HOST" --mysql-port="$MYR_TEST_PORT" --mysql-user="$MYR_TEST_USER" \
         --mysql-password="$MYR_TEST_PASSWORD" --mysql-db=perf --tables=1 --table-size=10000 \
         --db-ps-mode=disable --threads="$n" --time="$s" --percentile=99 --rand-type=uniform run 2>&1) || { rm -f "$tf"; return 1; }
-  awk -v q="$q" -v n="$n" -v s="$s" -v cpu="$(cat "$tf")" '
+  s1=$(awk '{print $14 + $15}' "/proc/$PERF_SERVER_PID/stat" 2>/dev/null || echo -1)
+  awk -v q="$q" -v n="$n" -v s="$s" -v cpu="$(cat "$tf")" -v s0="$s0" -v s1="$s1" -v hz="$(getconf CLK_TCK)" '
     /queries:/ && /per sec/ { total=$2 }
     /total time:/ { t=$3; sub("s","",t) }
     /99th percentile:/ { p99=$3 }
     END { split(cpu, c, " "); cq = total > 0 ? (c[1]+c[2])*1e6/total : 0
-          printf "sysbench,threads,%s,%d,1,%.3f,%d,%.0f,0,%.1f,%.2f,%.2f,%.2f,0\n", q, n, t, total, total/t, p99*1000, cq, c[1]*1e6/total, c[2]*1e6/total }' <<<"$out"
+          srv = (s0 >= 0 && s1 >= 0 && total > 0) ? sprintf("%.2f", (s1 - s0) / hz * 1e6 / total) : ""
+          printf "sysbench,threads,%s,%d,1,%.3f,%d,%.0f,0,%.1f,%.2f,%.2f,%.2f,0,%s\n", q, n, t, total, total/t, p99*1000, cq, c[1]*1e6/total, c[2]*1e6/total, srv }' <<<"$out"
   rm -f "$tf"
 }
 
@@ -300,12 +310,12 @@ if want minisrv; then
       for q in $SRV_QUERIES; do
         for n in $SRV_CONNS; do
           common=(--conns "$n" --query "$q" --seconds "$SECS" --warmup "$WARM")
-          run_one myring_d1 "$CSV" "$rep" env MYR_TEST_PORT="$MINISRV_PORT" "$QPS" "${common[@]}" --depth 1
-          run_one myring_d8 "$CSV" "$rep" env MYR_TEST_PORT="$MINISRV_PORT" "$QPS" "${common[@]}" --depth 8
-          run_one mdb_block "$CSV" "$rep" env MYR_TEST_PORT="$MINISRV_PORT" "$MDB" "${common[@]}" --mode block
-          run_one mdb_nonblock "$CSV" "$rep" env MYR_TEST_PORT="$MINISRV_PORT" "$MDB" "${common[@]}" --mode nonblock
+          run_one myring_d1 "$CSV" "$rep" env MYR_TEST_PORT="$MINISRV_PORT" PERF_SERVER_PID="$MINISRV_PID" "$QPS" "${common[@]}" --depth 1
+          run_one myring_d8 "$CSV" "$rep" env MYR_TEST_PORT="$MINISRV_PORT" PERF_SERVER_PID="$MINISRV_PID" "$QPS" "${common[@]}" --depth 8
+          run_one mdb_block "$CSV" "$rep" env MYR_TEST_PORT="$MINISRV_PORT" PERF_SERVER_PID="$MINISRV_PID" "$MDB" "${common[@]}" --mode block
+          run_one mdb_nonblock "$CSV" "$rep" env MYR_TEST_PORT="$MINISRV_PORT" PERF_SERVER_PID="$MINISRV_PID" "$MDB" "${common[@]}" --mode nonblock
           if [ $NODE_OK = 1 ]; then
-            run_one node_d8 "$CSV" "$rep" env MYR_TEST_PORT="$MINISRV_PORT" node "$PERF/node/qps.js" \
+            run_one node_d8 "$CSV" "$rep" env MYR_TEST_PORT="$MINISRV_PORT" PERF_SERVER_PID="$MINISRV_PID" node "$PERF/node/qps.js" \
               --query "$q" --conns "$n" --depth 8 --seconds "$SECS" --warmup "$WARM"
           fi
         done
@@ -390,3 +400,6 @@ if [ "${PERF_PUBLISH:-0}" = 1 ]; then   # the summary that is committed: perf/RE
   [ -f "$OUT/chart.png" ] && cp "$OUT/chart.png" "$PERF/RESULTS.png"
 fi
 log "done: $OUT ($(( $(date +%s) - T_START )) s)"
+}
+
+main "$@"

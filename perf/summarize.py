@@ -84,8 +84,8 @@ def qps_section(fname, title, intro):
     med_tab = {}
     for q in queries:
         p(f"### {q}\n")
-        p("| conns | contender | QPS | p50 µs | p99 µs | client CPU µs/query | usr / sys µs | QPS per client CPU-second |")
-        p("|---:|---|---:|---:|---:|---:|---:|---:|")
+        p("| conns | contender | QPS | p50 µs | p99 µs | client CPU µs/query | usr / sys µs | QPS per client CPU-second | server CPU µs/query |")
+        p("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
         for n in conns:
             for c in ORDER:
                 rs = by.get((q, n, c))
@@ -102,7 +102,7 @@ def qps_section(fname, title, intro):
                 p(f"| {n} | {NAMES.get(c, c)} | {mmr(qps)} | {fmt(med([float(r['p50_us']) for r in rs]), 0) if c != 'sysbench' else '-'} "
                   f"| {fmt(med([float(r['p99_us']) for r in rs]), 0)} | {mmr(cpu, 1)} "
                   f"| {fmt(med([float(r['usr_us_per_q']) for r in rs]), 1)} / {fmt(med([float(r['sys_us_per_q']) for r in rs]), 1)} "
-                  f"| {mmr(eff)} |")
+                  f"| {mmr(eff)} | {fmt(med([float(r['server_cpu_us_per_q']) for r in rs if r.get('server_cpu_us_per_q')]), 1)} |")
         p("")
         p("| conns | myring d1 / libmariadb non-blocking (QPS) | myring d8 / best peer (QPS) | best peer | CPU per query: myring d1 / libmariadb non-blocking | myring d8 / libmariadb non-blocking |")
         p("|---:|---:|---:|---|---:|---:|")

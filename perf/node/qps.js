@@ -4,6 +4,16 @@
 // Prints the CSV line of perf/bench.h (client CPU from process.cpuUsage()).
 'use strict';
 const mariadb = require('mariadb');
+const fs = require('fs');
+
+// CPU seconds of the server process ($PERF_SERVER_PID), -1 if unknown.
+function serverCpu() {
+  try {
+    const st = fs.readFileSync('/proc/' + process.env.PERF_SERVER_PID + '/stat', 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;   // USER_HZ
+  } catch (e) { return -1; }
+}
 
 const a = { conns: 1, depth: 8, seconds: 3, warmup: 0.5, query: 'select1', tableSize: 10000 };
 for (let i = 2; i + 1 < process.argv.length; i += 2) {
@@ -43,10 +53,10 @@ async function main() {
   for (const c of conns) for (let d = 0; d < a.depth; d++) all.push(worker(c));
   await new Promise(r => setTimeout(r, a.warmup * 1000));
   phase = 1;
-  const c0 = process.cpuUsage(), t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage(), t0 = process.hrtime.bigint(), s0 = serverCpu();
   await new Promise(r => setTimeout(r, a.seconds * 1000));
   phase = 2;
-  const cpu = process.cpuUsage(c0), secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(c0), secs = Number(process.hrtime.bigint() - t0) / 1e9, s1 = serverCpu();
   await Promise.all(all);
   await Promise.all(conns.map(c => c.end()));
   lat.sort((x, y) => x - y);
@@ -55,6 +65,7 @@ async function main() {
   const rss = Math.round(process.resourceUsage().maxRSS);
   console.log(['node-mariadb', 'depth' + a.depth, a.query, a.conns, a.depth, secs.toFixed(3), done,
     (done / secs).toFixed(0), pct(50).toFixed(1), pct(99).toFixed(1), ((cpu.user + cpu.system) / q).toFixed(2),
-    (cpu.user / q).toFixed(2), (cpu.system / q).toFixed(2), rss].join(','));
+    (cpu.user / q).toFixed(2), (cpu.system / q).toFixed(2), rss,
+    s0 >= 0 && s1 >= 0 ? ((s1 - s0) * 1e6 / q).toFixed(2) : ''].join(','));
 }
 main().catch(e => { console.error('qps.js:', e.message); process.exit(1); });

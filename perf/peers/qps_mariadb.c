@@ -209,7 +209,7 @@ int main(int argc, char **argv)
         return 1;
     }
     int n = A.conns;
-    bench_cpu c0 = {0, 0, 0}, c1 = {0, 0, 0};
+    bench_cpu c0 = {0, 0, 0, -1}, c1 = {0, 0, 0, -1};
     double t0 = 0, tm0 = 0, tm1 = 0;
     uint64_t done = 0;
     bench_lat lat = {0};
