@@ -1,7 +1,10 @@
 /* tests/conn/test_future.c -- futures without a server: sleep, to_thread,
  * promises, callbacks, gather (order, timeout), as_completed (order,
  * sliding additions, freeing), freeing pending futures. */
+#include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <sys/wait.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +15,8 @@
 #include <cmocka.h>
 
 #include <myring.h>
+
+#include "no_uring.h"
 
 static void count_cb(myr_future *f, void *arg)
 {
@@ -176,6 +181,42 @@ static void test_as_completed_free_with_pending(void **state)
     myr_loop_free(loop);
 }
 
+/* In a child where io_uring_setup is refused: the loop and a blocking
+ * connect fail with MYR_EURING and a sentence that says so. */
+static int no_uring_child(int err)
+{
+    if (deny_io_uring_setup(err) != 0)
+        return 2;
+    myr_error e;
+    if (myr_loop_new(NULL, &e) != NULL || e.code != MYR_EURING || strstr(e.message, "io_uring") == NULL)
+        return 1;
+    myr_conn_opts *o = myr_conn_opts_new();
+    memset(&e, 0, sizeof e);
+    if (myr_connect_sync(NULL, o, &e) != NULL || e.code != MYR_EURING || e.message[0] == '\0')
+        return 1;
+    myr_conn_opts_free(o);
+    return 0;
+}
+
+static void test_io_uring_unavailable(void **state)
+{
+    (void)state;
+    const int errs[] = {EPERM, ENOSYS};
+    for (int i = 0; i < 2; i++) {
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+            _exit(no_uring_child(errs[i]));
+        int st;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFEXITED(st));
+        if (WEXITSTATUS(st) == 2)
+            skip();   /* seccomp filters cannot be installed here */
+        assert_int_equal(WEXITSTATUS(st), 0);
+    }
+}
+
 static void test_errors_table(void **state)
 {
     (void)state;
@@ -194,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_callback_when_already_done),
         cmocka_unit_test(test_free_in_callback_and_pending),
         cmocka_unit_test(test_as_completed_free_with_pending),
+        cmocka_unit_test(test_io_uring_unavailable),
         cmocka_unit_test(test_errors_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

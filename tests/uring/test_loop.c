@@ -5,14 +5,10 @@
  */
 #include "ur_test.h"
 #include "../../uring/ur_internal.h"
+#include "no_uring.h"
 
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <poll.h>
 #include <stdio.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 
 /* The fallback configurations ur_loop_new() may end up with on older
@@ -61,29 +57,11 @@ static void test_setup_flags(void **state)
     ur_loop_free(NULL);
 }
 
-#if defined(__x86_64__)
-#define TEST_AUDIT_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define TEST_AUDIT_ARCH AUDIT_ARCH_AARCH64
-#endif
-
 /* In a child: make io_uring_setup fail with errno err, then expect
  * ur_loop_new to report -err with a sentence. Exit status 0 = as expected. */
 static int refused_child(int err)
 {
-#ifdef TEST_AUDIT_ARCH
-    struct sock_filter f[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TEST_AUDIT_ARCH, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((unsigned)err & SECCOMP_RET_DATA)),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    struct sock_fprog prog = {.len = sizeof f / sizeof f[0], .filter = f};
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+    if (deny_io_uring_setup(err) != 0)
         return 2;
     ur_loop *l = NULL;
     const char *why = NULL;
@@ -91,10 +69,6 @@ static int refused_child(int err)
     if (r != -err || l != NULL || why == NULL || strstr(why, "not available") == NULL)
         return 1;
     return 0;
-#else
-    (void)err;
-    return 3;
-#endif
 }
 
 static void test_unavailable(void **state)
