@@ -424,6 +424,7 @@ static void print_connect_error(const cli *c, const myr_error *e, bool use_socke
         snprintf(msg, sizeof(msg), "Unknown server host '%.100s' (%d)", host, -2);
         print_error(c, 2005, "HY000", 0, msg);
         return;
+    case MYR_EURING:   /* the kernel refused io_uring: say so, not "can't connect" */
     case MYR_EAUTH:
     case MYR_EMALFORMED:
     case MYR_ENOMEM:
