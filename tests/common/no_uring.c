@@ -6,7 +6,10 @@
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <sys/prctl.h>
+#include <stdio.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #if defined(__x86_64__)
 #define TEST_AUDIT_ARCH AUDIT_ARCH_X86_64
@@ -34,4 +37,18 @@ int deny_io_uring_setup(int err)
     (void)err;
     return -1;
 #endif
+}
+
+int in_child_without_io_uring(int err, int (*fn)(int err))
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0)
+        _exit(deny_io_uring_setup(err) != 0 ? NO_URING_UNSUPPORTED : fn(err));
+    int st;
+    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+        return -1;
+    return WEXITSTATUS(st);
 }
