@@ -15,7 +15,8 @@
 #
 # Environment: PERF_BUILD_DIR, PERF_REPS, PERF_ONLY="qps creator ..." (run only
 # these parts: qps sysbench syscalls creator minisrv callgrind scale big),
-# PERF_NO_INSTALL=1 (never call apt-get/npm), PERF_PUBLISH=1 (also write the
+# PERF_QPS_CONNS="64" / PERF_QPS_QUERIES="select1" / PERF_SECS=3 (override the
+# qps sizes), PERF_NO_INSTALL=1 (never call apt-get/npm), PERF_PUBLISH=1 (also write the
 # summary to perf/RESULTS.md and the chart to perf/RESULTS.png, to commit).
 set -euo pipefail
 
@@ -147,6 +148,7 @@ else
   QPS_CONNS="1 64"; QPS_QUERIES="select1 point"; SECS=1.2; WARM=0.2; SB_SECS=1
   CREATOR_TABLES=100; SYSCALL_COUNT=5000
 fi
+QPS_CONNS=${PERF_QPS_CONNS:-$QPS_CONNS}; QPS_QUERIES=${PERF_QPS_QUERIES:-$QPS_QUERIES}; SECS=${PERF_SECS:-$SECS}
 QPS=$BUILD/perf_qps
 QPS_HEADER=impl,mode,query,conns,depth,seconds,queries,qps,p50_us,p99_us,cpu_us_per_q,usr_us_per_q,sys_us_per_q,maxrss_kib,server_cpu_us_per_q
 MDB=$PEERS/qps_mariadb

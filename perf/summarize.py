@@ -287,7 +287,7 @@ if srv_tab:
     write_dat("chart_minisrv.dat", ["i", "who", "kq_per_cpu_s", "kqps"], lines)
     panels.append("set title 'Client-bound (perf/minisrv), SELECT 1: thousands of queries'\nunset xlabel\nset ylabel 'k'\n"
                   "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
-                  "set xtics rotate by -30 font ',8'\nset key top right font ',8'\nset yrange [0:*]\n"
+                  "set xtics rotate by -30 font ',8'\nset key top right font ',8'\nset yrange [0:*]\nset rmargin 6\n"
                   "plot 'chart_minisrv.dat' using 3:xtic(2) title 'per client CPU-second', '' using 4 title 'per second'\n"
                   "set style data lines\nset xtics norotate font ''")
 if panels:
