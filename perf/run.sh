@@ -136,7 +136,7 @@ fi
   echo "libmariadb: $(dpkg-query -W -f='${Version}' libmariadb3 2>/dev/null || echo '?')"
   echo "sysbench: $(sysbench --version 2>/dev/null || echo none)"
   [ $NODE_OK = 1 ] && echo "node: $(node --version), mariadb connector $(node -p "require('$PERF/node/node_modules/mariadb/package.json').version" 2>/dev/null)"
-  echo "build: $BUILD ($(grep -m1 CMAKE_BUILD_TYPE: "$BUILD/CMakeCache.txt" | cut -d= -f2))"
+  echo "build: ${BUILD#"$REPO"/} ($(grep -m1 CMAKE_BUILD_TYPE: "$BUILD/CMakeCache.txt" | cut -d= -f2))"
   echo "commit: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')"
 } > "$OUT/machine.txt"
 
