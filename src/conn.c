@@ -321,7 +321,12 @@ static void on_recv(myr_conn *c, int res)
         myr__buf_reset(&c->in);
     if (c->ncmds == 0 && c->state == MYR__CS_READY) {
         ur_timer_stop(c->loop->ur, &c->timer);
-        myr__loop_buf_give(c->loop, &c->in);   /* idle connections hold no receive buffer */
+        /* An idle connection holds no I/O buffer: all go back to the loop
+         * (each give is a no-op unless the buffer is empty). */
+        myr__loop_buf_give(c->loop, &c->in);
+        myr__loop_buf_give(c->loop, &c->out);
+        if (!c->send_busy)
+            myr__loop_buf_give(c->loop, &c->sending);
     }
     arm_recv(c);
 }
