@@ -38,7 +38,7 @@ struct myr_loop {
  * malloc per query. take: 0 or MYR_ENOMEM (no-op if b has memory). give:
  * only an empty buffer; blocks grown past the standard size are freed. */
 #define MYR__IOBUF_SIZE 16384u
-#define MYR__IOBUF_CACHE 256u
+#define MYR__IOBUF_CACHE 64u   /* 1 MiB of idle blocks at most per loop */
 int myr__loop_buf_take(myr_loop *loop, myr__buf *b);
 void myr__loop_buf_give(myr_loop *loop, myr__buf *b);
 void myr__loop_release_deferred(myr_loop *loop);
