@@ -11,6 +11,7 @@ typedef struct myr__buf {
     size_t rpos;   /* first unread byte */
     size_t len;    /* bytes written (data[rpos..len) is unread) */
     size_t cap;
+    uint8_t pooled;  /* the memory is a block lent by the loop (see myr__loop_buf_take) */
 } myr__buf;
 
 static inline size_t myr__buf_unread(const myr__buf *b) { return b->len - b->rpos; }

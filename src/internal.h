@@ -31,7 +31,7 @@ struct myr_loop {
     unsigned resolved;          /* futures resolved so far (run_once: don't wait after one) */
     void **iobufs;              /* idle I/O blocks of MYR__IOBUF_SIZE, for reuse */
     unsigned n_iobufs, cap_iobufs;
-    ur_timer trim_timer;        /* hands idle blocks past MYR__IOBUF_KEEP back to malloc */
+    unsigned lent_iobufs;       /* blocks held by connections */
 };
 
 /* I/O buffers: a busy connection takes a block from its loop, an idle one
@@ -39,12 +39,12 @@ struct myr_loop {
  * malloc per query. take: 0 or MYR_ENOMEM (no-op if b has memory). give:
  * only an empty buffer; blocks grown past the standard size are freed. */
 #define MYR__IOBUF_SIZE 16384u
-/* Busy connections cycle blocks through the cache, so it grows as needed
- * (freeing there would make malloc trim and re-grow the heap: a syscall per
- * query); a second after it grew past MYR__IOBUF_KEEP, the excess is freed. */
-#define MYR__IOBUF_KEEP 64u    /* 1 MiB of idle blocks kept per loop */
-#define MYR__IOBUF_MAX 65536u
-#define MYR__IOBUF_TRIM_NS 1000000000u
+/* Busy connections cycle blocks through the cache. It keeps up to
+ * MYR__IOBUF_KEEP idle blocks plus as many as are lent out right now: enough
+ * that connections going idle and busy again don't free and re-malloc
+ * (malloc would trim and re-grow the heap: a syscall per query), while a
+ * loop whose connections all went idle holds 1 MiB at most. */
+#define MYR__IOBUF_KEEP 64u
 int myr__loop_buf_take(myr_loop *loop, myr__buf *b);
 void myr__loop_buf_give(myr_loop *loop, myr__buf *b);
 void myr__loop_release_deferred(myr_loop *loop);

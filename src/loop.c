@@ -8,8 +8,6 @@
 
 #include "internal.h"
 
-static void trim_iobufs(ur_timer *t);
-
 myr_loop *myr_loop_new(const myr_loop_opts *opts, myr_error *err)
 {
     myr_loop *loop = myr__calloc(1, sizeof *loop);
@@ -19,7 +17,6 @@ myr_loop *myr_loop_new(const myr_loop_opts *opts, myr_error *err)
     }
     ur_loop_opts uo = {.sq_entries = opts && opts->sq_entries ? opts->sq_entries : 256};
     loop->pool_threads = opts ? opts->threads : 0;
-    ur_timer_init(&loop->trim_timer, trim_iobufs);
     const char *why = NULL;
     int rc = ur_loop_new(&uo, &loop->ur, &why);
     if (rc < 0) {
@@ -43,7 +40,6 @@ void myr_loop_free(myr_loop *loop)
     myr__loop_release_deferred(loop);
     myr__pool_free(loop->pool);
     loop->pool = NULL;
-    ur_timer_stop(loop->ur, &loop->trim_timer);
     ur_loop_free(loop->ur);   /* drains what is still in flight */
     while (loop->n_iobufs > 0)
         myr__free(loop->iobufs[--loop->n_iobufs]);
@@ -61,21 +57,20 @@ int myr__loop_buf_take(myr_loop *loop, myr__buf *b)
     b->data = block;
     b->cap = MYR__IOBUF_SIZE;
     b->rpos = b->len = 0;
+    b->pooled = 1;
+    loop->lent_iobufs++;
     return 0;
-}
-
-static void trim_iobufs(ur_timer *t)
-{
-    myr_loop *loop = (myr_loop *)((char *)t - offsetof(myr_loop, trim_timer));
-    while (loop->n_iobufs > MYR__IOBUF_KEEP)
-        myr__free(loop->iobufs[--loop->n_iobufs]);
 }
 
 void myr__loop_buf_give(myr_loop *loop, myr__buf *b)
 {
     if (b->cap == 0 || b->rpos != b->len)
         return;
-    if (b->cap != MYR__IOBUF_SIZE || loop->n_iobufs >= MYR__IOBUF_MAX) {
+    if (b->pooled) {
+        loop->lent_iobufs--;
+        b->pooled = 0;
+    }
+    if (b->cap != MYR__IOBUF_SIZE || loop->n_iobufs >= MYR__IOBUF_KEEP + loop->lent_iobufs) {
         myr__buf_free(b);
         return;
     }
@@ -91,8 +86,6 @@ void myr__loop_buf_give(myr_loop *loop, myr__buf *b)
     }
     loop->iobufs[loop->n_iobufs++] = b->data;
     myr__buf_init(b);
-    if (loop->n_iobufs > MYR__IOBUF_KEEP && !ur_timer_armed(&loop->trim_timer))
-        ur_timer_start(loop->ur, &loop->trim_timer, ur_now_ns() + MYR__IOBUF_TRIM_NS);
 }
 
 void myr__loop_mark_dirty(myr_loop *loop, myr_conn *c)
