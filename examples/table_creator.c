@@ -16,20 +16,13 @@
 #include <string.h>
 
 #include "common.h"
+#include "table_creator_sql.h"
 
-#define DB "TABLE_CREATOR"
+#define DB TABLE_CREATOR_DB
 
 static int g_tables = 511;
 
-static const char *create_fmt =
-    "CREATE TABLE IF NOT EXISTS %s_%d (\n"
-    "    dish_id INT(11) UNSIGNED AUTO_INCREMENT UNIQUE KEY,\n"
-    "    category TEXT,\n"
-    "    dish_name TEXT,\n"
-    "    price FLOAT,\n"
-    "    servings INT,\n"
-    "    order_time TIME\n"
-    ")";
+static const char *create_fmt = TABLE_CREATOR_CREATE_FMT;
 
 static void check(myr_future *f, const char *what)
 {

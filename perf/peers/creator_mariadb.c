@@ -15,21 +15,14 @@
 #include <poll.h>
 
 #include "../bench.h"
+#include "../../examples/table_creator_sql.h"
 
-#define DB "TABLE_CREATOR"
+#define DB TABLE_CREATOR_DB
 
 static bench_target T;
 static int g_tables = 511;
 
-static const char *create_fmt =
-    "CREATE TABLE IF NOT EXISTS %s_%d (\n"
-    "    dish_id INT(11) UNSIGNED AUTO_INCREMENT UNIQUE KEY,\n"
-    "    category TEXT,\n"
-    "    dish_name TEXT,\n"
-    "    price FLOAT,\n"
-    "    servings INT,\n"
-    "    order_time TIME\n"
-    ")";
+static const char *create_fmt = TABLE_CREATOR_CREATE_FMT;
 
 static void die_mysql(const char *what, MYSQL *m)
 {
