@@ -17,7 +17,7 @@ struct myr__pool {
     myr_loop *loop;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    myr__job *todo_head, *todo_tail;   /* under lock */
+    myr__job *pending_head, *pending_tail;   /* under lock */
     myr__job *done_head, *done_tail;   /* under lock */
     int stopping;                      /* under lock */
     unsigned nthreads;
@@ -34,14 +34,14 @@ static void *worker_main(void *arg)
     myr__pool *p = arg;
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        while (p->todo_head == NULL && !p->stopping)
+        while (p->pending_head == NULL && !p->stopping)
             pthread_cond_wait(&p->wake, &p->lock);
-        if (p->todo_head == NULL)
+        if (p->pending_head == NULL)
             break;
-        myr__job *job = p->todo_head;
-        p->todo_head = job->next;
-        if (p->todo_head == NULL)
-            p->todo_tail = NULL;
+        myr__job *job = p->pending_head;
+        p->pending_head = job->next;
+        if (p->pending_head == NULL)
+            p->pending_tail = NULL;
         pthread_mutex_unlock(&p->lock);
 
         job->ret = job->fn(job->arg);
@@ -136,11 +136,11 @@ int myr__pool_submit(myr_loop *loop, myr__job *job)
     job->status = 0;
     job->next = NULL;
     pthread_mutex_lock(&p->lock);
-    if (p->todo_tail)
-        p->todo_tail->next = job;
+    if (p->pending_tail)
+        p->pending_tail->next = job;
     else
-        p->todo_head = job;
-    p->todo_tail = job;
+        p->pending_head = job;
+    p->pending_tail = job;
     pthread_cond_signal(&p->wake);
     pthread_mutex_unlock(&p->lock);
     return 0;
@@ -165,8 +165,8 @@ void myr__pool_free(myr__pool *p)
         return;
     pthread_mutex_lock(&p->lock);
     p->stopping = 1;
-    myr__job *never_ran = p->todo_head;
-    p->todo_head = p->todo_tail = NULL;
+    myr__job *never_ran = p->pending_head;
+    p->pending_head = p->pending_tail = NULL;
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->lock);
     for (unsigned i = 0; i < p->nthreads; i++)
