@@ -64,21 +64,3 @@ void myr__buf_compact(myr__buf *b)
     b->rpos = 0;
     b->len = n;
 }
-
-void myr__buf_shrink(myr__buf *b, size_t keep)
-{
-    myr__buf_compact(b);
-    if (b->cap <= keep || b->len > keep)
-        return;
-    if (b->len == 0 && keep == 0) {
-        myr__free(b->data);
-        b->data = NULL;
-        b->cap = 0;
-        return;
-    }
-    uint8_t *d = myr__realloc(b->data, keep);
-    if (d != NULL) {
-        b->data = d;
-        b->cap = keep;
-    }
-}

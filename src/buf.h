@@ -25,7 +25,4 @@ int myr__buf_append(myr__buf *b, const void *p, size_t n);
 int myr__buf_put_u8(myr__buf *b, uint8_t v);
 /* Drop consumed bytes: moves unread bytes to the front (cheap when few). */
 void myr__buf_compact(myr__buf *b);
-/* Shrink the allocation to max(keep, unread) when it grew past keep (idle
- * connections should not hold a large buffer). */
-void myr__buf_shrink(myr__buf *b, size_t keep);
 #endif

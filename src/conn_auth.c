@@ -151,8 +151,7 @@ static void connected(myr_conn *c, const uint8_t *p, size_t len)
     c->connect_fut = NULL;
     c->user_owned = 1;
     f->val.conn = c;
-    myr__loop_buf_give(c->loop, &c->in);
-    myr__future_resolve(f, 0, NULL);
+    myr__future_resolve(f, 0, NULL);   /* on_recv then returns the idle buffers */
 }
 
 static void on_auth_packet(myr_conn *c, const uint8_t *p, size_t len)
