@@ -57,6 +57,8 @@ typedef struct myr_error {
     unsigned mysql_errno;  /* server or client error number, 0 if none */
     char sqlstate[6];      /* "HY000" style, NUL-terminated; "" if none */
     char message[512];     /* NUL-terminated, never empty when code != 0 */
+    int sys_errno;         /* the OS errno behind a network failure (e.g.
+                              ECONNREFUSED), 0 if none */
 } myr_error;
 
 /* Short description of a MYR_E* code or negative errno. Static storage. */
@@ -177,6 +179,11 @@ typedef enum myr_opt {
                                 connection is closed and its futures fail */
     MYR_OPT_MULTI_STATEMENTS,/* int 0/1, default 1 */
     MYR_OPT_LOCAL_INFILE,    /* int 0/1, default 0 (not supported yet: rejected) */
+    MYR_OPT_PIPELINE_REFILL, /* int: pipelining window policy (see myr_query);
+                                queued commands are held while more than this
+                                many sent commands await their response, then
+                                leave together. 0 (default) = refill only when
+                                the window has drained; -1 = send at once */
     MYR_OPT__LAST
 } myr_opt;
 /* 0 or MYR_EINVAL (wrong kind of value, or unknown option). */

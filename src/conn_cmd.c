@@ -155,6 +155,7 @@ void myr__conn_response(myr_conn *c, const uint8_t *p, size_t len)
     int rc = 0;
     switch (ev.kind) {
     case MYR__EV_OK:
+        c->server_status = ev.ok.status;
         if ((rc = append_result(cmd)) == 0)
             rc = myr__result_set_ok(cmd->tail, &ev.ok);
         break;
@@ -178,6 +179,7 @@ void myr__conn_response(myr_conn *c, const uint8_t *p, size_t len)
         rc = myr__result_add_row(cmd->tail, p, len);
         break;
     case MYR__EV_ROWS_END:
+        c->server_status = ev.ok.status;
         rc = myr__result_set_ok(cmd->tail, &ev.ok);
         break;
     case MYR__EV_LOCAL_INFILE:

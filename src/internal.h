@@ -168,6 +168,7 @@ struct myr_conn_opts {
     int port_set;
     int connect_timeout_ms, read_timeout_ms;
     int multi_statements;
+    int pipeline_refill;        /* MYR_OPT_PIPELINE_REFILL: 0 default, -1 eager */
 };
 
 struct myr_conn {
@@ -186,6 +187,7 @@ struct myr_conn {
     myr_conn *release_next;
     size_t need;                /* bytes the next frame needs in the receive buffer */
     char server_version[64];
+    uint16_t server_status;     /* SERVER_STATUS_* of the last OK/EOF (greeting's at first) */
     int fd;
     myr_conn_opts opts;         /* own copy */
     myr_future *connect_fut;

@@ -85,6 +85,11 @@ int myr_conn_opts_set_int(myr_conn_opts *o, myr_opt opt, long value)
         return 0;
     case MYR_OPT_LOCAL_INFILE:
         return value ? MYR_ENOTSUP : 0;
+    case MYR_OPT_PIPELINE_REFILL:
+        if (value < -1 || value > 0x7fffffff)
+            return MYR_EINVAL;
+        o->pipeline_refill = (int)value;
+        return 0;
     default:
         return MYR_EINVAL;
     }

@@ -29,7 +29,9 @@
     X(BUSY,      -30014, 0,    "resource busy")                                       \
     X(NOTSUP,    -30015, 0,    "not supported")                                       \
     X(UNIXSOCK,  -30016, 2002, "cannot connect to the local server through the socket") \
-    X(HOSTNAME,  -30017, 2005, "unknown server host")
+    X(HOSTNAME,  -30017, 2005, "unknown server host")                              \
+    X(THREAD,    -30018, 0,    "loop used from a thread other than the one that runs it") \
+    X(FORKED,    -30019, 0,    "loop used in a child process after fork()")
 
 enum {
 #define MYR__ERR_ENUM(name, val, mysql, desc) MYR_E##name = (val),
