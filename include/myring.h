@@ -210,6 +210,9 @@ MYR_API void myr_conn_free(myr_conn *c);
 MYR_API myr_loop *myr_conn_loop(const myr_conn *c);
 MYR_API const char *myr_conn_server_version(const myr_conn *c);
 MYR_API uint32_t myr_conn_thread_id(const myr_conn *c);
+/* The server status bits (MYR_SERVER_STATUS_*) of the connection's last OK
+ * or end of result set: in a transaction, NO_BACKSLASH_ESCAPES, ... */
+MYR_API unsigned myr_conn_server_status(const myr_conn *c);
 /* 1 while usable, 0 once the connection died or was closed. */
 MYR_API int myr_conn_alive(const myr_conn *c);
 

@@ -565,6 +565,7 @@ myr_future *myr__connect_fd(myr_loop *loop, const myr_conn_opts *opts, int fd)
 myr_loop *myr_conn_loop(const myr_conn *c) { return c ? c->loop : NULL; }
 const char *myr_conn_server_version(const myr_conn *c) { return c ? c->server_version : ""; }
 uint32_t myr_conn_thread_id(const myr_conn *c) { return c ? c->greeting.thread_id : 0; }
+unsigned myr_conn_server_status(const myr_conn *c) { return c ? c->server_status : 0; }
 int myr_conn_alive(const myr_conn *c) { return c != NULL && c->state == MYR__CS_READY && !c->closing; }
 
 /* ------------------------------------------------------------- closing */
