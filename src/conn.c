@@ -1,8 +1,11 @@
 /*
- * src/conn.c -- the connection: its lifetime, its I/O with the engine (one
- * send and one recv in flight at most), the connect sequence up to the
- * greeting, and death (every queued future resolves with an error).
- * The handshake/auth states live in conn_auth.c, commands in conn_cmd.c.
+ * src/conn.c -- the connection: its lifetime, the connect sequence up to
+ * the greeting, the pre-submit flush (window permitting, queued bytes go to
+ * the transport; a recv is armed while input is expected), cutting received
+ * bytes into packets for the state machine of the current state, and death
+ * (every queued future resolves with an error). The handshake lives in
+ * conn_auth.c, commands in conn_cmd.c and commands.c, socket I/O in the
+ * transport (transport.h).
  *
  * Lifetime: a connection is freed only when (a) nobody can reach it any
  * more (connect failed, or the user freed/closed it) and (b) the engine has
@@ -23,7 +26,6 @@
 #include "conn_internal.h"
 
 #define MYR__DEFAULT_SOCKET "/run/mysqld/mysqld.sock"
-#define MYR__RECV_MIN 16384
 /* The largest packet accepted from a server: what the login announces. */
 #define MYR__MAX_PACKET 0x40000000u
 
@@ -54,11 +56,10 @@ static void conn_on_release(ur_owner *o)
     if (c->job_busy)
         return;   /* the resolver job frees it when it comes back */
     myr_future *close_fut = c->close_fut;
+    c->tp->free(c);
     myr__buf_reset(&c->out);
-    myr__buf_reset(&c->sending);
     myr__buf_reset(&c->in);
     myr__loop_buf_give(c->loop, &c->out);
-    myr__loop_buf_give(c->loop, &c->sending);
     myr__loop_buf_give(c->loop, &c->in);
     myr__pkt_reader_free(&c->reader);
     myr__opts_clear(&c->opts);
@@ -106,28 +107,6 @@ void myr__conn_release(myr_conn *c)
 
 /* ------------------------------------------------------------------ death */
 
-static void fail_cmds(myr_conn *c, const myr_error *err)
-{
-    while (c->cmd_head != NULL) {
-        myr__cmd *cmd = c->cmd_head;
-        c->cmd_head = cmd->next;
-        if (c->cmd_head == NULL)
-            c->cmd_tail = NULL;
-        c->ncmds--;
-        myr_future *f = cmd->fut;
-        if (f != NULL && f->kind == MYR__FUT_RESULT) {
-            f->val.result = cmd->head;   /* partial results stay readable */
-            cmd->head = NULL;
-        }
-        myr_result_free(cmd->head);
-        cmd->head = cmd->tail = NULL;
-        cmd->next = NULL;
-        if (f == NULL)
-            myr__free(cmd);   /* COM_QUIT's own record */
-        myr__future_resolve(f, err->code, err);
-    }
-}
-
 void myr__conn_die(myr_conn *c, const myr_error *err)
 {
     if (c->state == MYR__CS_DEAD)
@@ -136,15 +115,10 @@ void myr__conn_die(myr_conn *c, const myr_error *err)
     c->dead_once = 1;
     c->death = myr__strdup(err->message);
     ur_timer_stop(c->loop->ur, &c->timer);
-    if (c->send_busy)
-        ur_cancel(c->loop->ur, c->send_id);
-    if (c->recv_busy)
-        ur_cancel(c->loop->ur, c->recv_id);
-    if (c->fd >= 0)
-        shutdown(c->fd, SHUT_RDWR);   /* wakes anything still waiting on it */
+    c->tp->abort(c);
     myr_future *cf = c->connect_fut;
     c->connect_fut = NULL;
-    fail_cmds(c, err);
+    myr__conn_fail_cmds(c, err);
     if (cf != NULL) {
         /* Nobody ever had this connection: it goes with its connect. */
         myr__conn_release(c);
@@ -155,138 +129,111 @@ void myr__conn_die(myr_conn *c, const myr_error *err)
     /* A user-owned connection waits for myr_conn_free/myr_close. */
 }
 
-void myr__conn_fail(myr_conn *c, int code, unsigned mysql_errno, const char *fmt, ...)
+static void conn_vfail(myr_conn *c, int code, unsigned mysql_errno, int sys_errno, const char *fmt,
+                       va_list ap)
 {
     myr_error e;
     char msg[sizeof e.message];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     myr__error_set(&e, code, mysql_errno, NULL, "%s", msg);
+    e.sys_errno = sys_errno;
     myr__conn_die(c, &e);
 }
 
-/* The connection ended under us: which error that is depends on the stage. */
-static void conn_lost(myr_conn *c, int err)
+void myr__conn_fail(myr_conn *c, int code, unsigned mysql_errno, const char *fmt, ...)
 {
-    if (c->state < MYR__CS_GREETING)
+    va_list ap;
+    va_start(ap, fmt);
+    conn_vfail(c, code, mysql_errno, 0, fmt, ap);
+    va_end(ap);
+}
+
+/* A failure with the OS errno behind it (kept in myr_error.sys_errno). */
+__attribute__((format(printf, 5, 6)))
+static void conn_fail_os(myr_conn *c, int code, unsigned mysql_errno, int sys_errno, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    conn_vfail(c, code, mysql_errno, sys_errno, fmt, ap);
+    va_end(ap);
+}
+
+/* The connection ended under us: which error that is depends on the stage. */
+void myr__conn_lost(myr_conn *c, int err)
+{
+    if (c->state < MYR__CS_GREETING || c->state == MYR__CS_DEAD)
         return;   /* handled by the connect path */
     const char *why = err ? strerror(err) : "connection closed by the server";
     if (c->state == MYR__CS_GREETING)
-        myr__conn_fail(c, MYR_ECONNLOST, 2013,
-                       "Lost connection to server at 'reading initial communication packet' (%s)", why);
+        conn_fail_os(c, MYR_ECONNLOST, 2013, err,
+                     "Lost connection to server at 'reading initial communication packet' (%s)", why);
     else if (c->state == MYR__CS_AUTH)
-        myr__conn_fail(c, MYR_ECONNLOST, 2013,
-                       "Lost connection to server at 'reading authorization packet' (%s)", why);
+        conn_fail_os(c, MYR_ECONNLOST, 2013, err,
+                     "Lost connection to server at 'reading authorization packet' (%s)", why);
     else if (c->ncmds > 0)
-        myr__conn_fail(c, MYR_ECONNLOST, 2013, "Lost connection to server during query (%s)", why);
+        conn_fail_os(c, MYR_ECONNLOST, 2013, err, "Lost connection to server during query (%s)", why);
     else
-        myr__conn_fail(c, MYR_EGONE, 2006, "Server has gone away (%s)", why);
+        conn_fail_os(c, MYR_EGONE, 2006, err, "Server has gone away (%s)", why);
 }
 
 /* ------------------------------------------------------------------- I/O */
-
-static int expects_input(const myr_conn *c)
-{
-    if (c->state == MYR__CS_GREETING || c->state == MYR__CS_AUTH)
-        return 1;
-    return c->state == MYR__CS_READY && c->cmd_head != NULL && c->cmd_head->com != MYR__COM_QUIT;
-}
-
-static void arm_recv(myr_conn *c)
-{
-    if (c->recv_busy || c->state == MYR__CS_DEAD || c->release_requested || !expects_input(c))
-        return;
-    size_t want = MYR__RECV_MIN;
-    size_t unread = myr__buf_unread(&c->in);
-    if (c->need > unread && c->need - unread > want)
-        want = c->need - unread;
-    if (c->in.rpos == c->in.len)
-        myr__buf_reset(&c->in);
-    if (myr__loop_buf_take(c->loop, &c->in) != 0 || myr__buf_reserve(&c->in, want) != 0) {
-        myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory for a %zu-byte receive buffer", want);
-        return;
-    }
-    size_t room = c->in.cap - c->in.len;
-    int rc = ur_recv(&c->owner, MYR__TAG_RECV, c->fd, c->in.data + c->in.len, room, 0, &c->recv_id);
-    if (rc < 0) {
-        myr__conn_fail(c, rc == -ENOMEM ? MYR_ENOMEM : rc, 2008, "cannot queue a receive: %s",
-                       myr_strerror(rc));
-        return;
-    }
-    c->recv_busy = 1;
-    if (c->opts.read_timeout_ms > 0 && c->state == MYR__CS_READY)
-        ur_timer_start(c->loop->ur, &c->timer,
-                       ur_now_ns() + (uint64_t)c->opts.read_timeout_ms * 1000000u);
-}
-
-static void start_send(myr_conn *c)
-{
-    if (c->send_busy || c->state == MYR__CS_DEAD || c->release_requested)
-        return;
-    if (myr__buf_unread(&c->sending) == 0) {
-        if (myr__buf_unread(&c->out) == 0)
-            return;
-        /* Everything queued so far leaves in this one send. */
-        myr__buf tmp = c->sending;
-        myr__buf_reset(&tmp);
-        c->sending = c->out;
-        c->out = tmp;
-    }
-    int rc = ur_send(&c->owner, MYR__TAG_SEND, c->fd, myr__buf_rptr(&c->sending),
-                     myr__buf_unread(&c->sending), MSG_WAITALL | MSG_NOSIGNAL, &c->send_id);
-    if (rc < 0) {
-        myr__conn_fail(c, rc == -ENOMEM ? MYR_ENOMEM : rc, 2008, "cannot queue a send: %s",
-                       myr_strerror(rc));
-        return;
-    }
-    c->send_busy = 1;
-}
-
-void myr__conn_flush(myr_conn *c)
-{
-    start_send(c);
-    arm_recv(c);
-}
 
 void myr__conn_kick(myr_conn *c)
 {
     myr__loop_mark_dirty(c->loop, c);
 }
 
-static void on_send(myr_conn *c, int res)
+/* Before the tick's submit: queued bytes to the transport (if the window
+ * lets them go), and a recv while input is expected. */
+void myr__conn_flush(myr_conn *c)
 {
-    c->send_busy = 0;
-    if (c->state == MYR__CS_DEAD)
+    if (c->state < MYR__CS_GREETING || c->state == MYR__CS_DEAD || c->release_requested)
         return;
-    if (res < 0) {
-        conn_lost(c, -res);
-        return;
+    if (myr__buf_unread(&c->out) > 0 && myr__conn_window_open(c)) {
+        int rc = c->tp->flush(c);
+        if (rc < 0) {
+            conn_fail_os(c, rc == -ENOMEM ? MYR_ENOMEM : rc, 2008, rc > -4096 ? -rc : 0,
+                         "cannot queue a send: %s", myr_strerror(rc));
+            return;
+        }
+        if (rc > 0)
+            myr__conn_handed(c);
     }
-    c->sending.rpos += (size_t)res;
-    c->sent_pos += (uint64_t)res;
-    if (myr__buf_unread(&c->sending) == 0) {
-        myr__buf_reset(&c->sending);
-        /* An idle connection keeps no send buffer; a busy one keeps up to 64 KiB. */
-        if (c->ncmds == 0 || c->sending.cap > (1u << 16))
-            myr__loop_buf_give(c->loop, &c->sending);
+    if (myr__conn_wants_input(c)) {
+        int rc = c->tp->recv(c);
+        if (rc < 0) {
+            if (rc == MYR_ENOMEM)
+                myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory for a receive buffer");
+            else
+                conn_fail_os(c, rc == -ENOMEM ? MYR_ENOMEM : rc, 2008, rc > -4096 ? -rc : 0,
+                             "cannot queue a receive: %s", myr_strerror(rc));
+            return;
+        }
+        if (rc > 0 && c->opts.read_timeout_ms > 0 && c->state == MYR__CS_READY)
+            ur_timer_start(c->loop->ur, &c->timer,
+                           ur_now_ns() + (uint64_t)c->opts.read_timeout_ms * 1000000u);
     }
-    myr__conn_check_quit(c);
+}
+
+void myr__conn_sent(myr_conn *c, size_t n)
+{
+    c->sent_pos += n;
+    myr__conn_advance(c);
     if (c->state != MYR__CS_DEAD && !c->release_requested)
         myr__conn_kick(c);
 }
 
-static void on_recv(myr_conn *c, int res)
+/* One whole packet: to the state machine of the current state. */
+static void packet(myr_conn *c, const uint8_t *p, size_t len)
 {
-    c->recv_busy = 0;
-    if (c->state == MYR__CS_DEAD)
-        return;
-    if (res <= 0) {
-        conn_lost(c, res < 0 ? -res : 0);
-        return;
-    }
-    c->in.len += (size_t)res;
+    if (c->state == MYR__CS_READY)
+        myr__conn_response(c, p, len);
+    else
+        myr__conn_auth_packet(c, p, len);
+}
+
+void myr__conn_input(myr_conn *c)
+{
     while (c->state != MYR__CS_DEAD && !c->release_requested) {
         c->in.rpos += myr__conn_rows(c, myr__buf_rptr(&c->in), myr__buf_unread(&c->in));
         if (c->state == MYR__CS_DEAD)
@@ -308,7 +255,7 @@ static void on_recv(myr_conn *c, int res)
         }
         c->in.rpos += (size_t)n;
         if (payload != NULL)
-            myr__conn_packet(c, payload, plen);
+            packet(c, payload, plen);
         else if (c->reader.join.len > MYR__MAX_PACKET) {
             myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (larger than %u bytes)",
                            MYR__MAX_PACKET);
@@ -325,10 +272,9 @@ static void on_recv(myr_conn *c, int res)
          * (each give is a no-op unless the buffer is empty). */
         myr__loop_buf_give(c->loop, &c->in);
         myr__loop_buf_give(c->loop, &c->out);
-        if (!c->send_busy)
-            myr__loop_buf_give(c->loop, &c->sending);
+        c->tp->idle(c);
     }
-    arm_recv(c);
+    myr__conn_kick(c);   /* re-arm the recv / let held commands go */
 }
 
 /* ------------------------------------------------------------ connecting */
@@ -348,11 +294,11 @@ static void on_timer(ur_timer *t)
 static void connect_failed(myr_conn *c, int err)
 {
     if (c->addr_family == AF_UNIX)
-        myr__conn_fail(c, MYR_EUNIXSOCK, 2002, "Can't connect to local server through socket '%s' (%d)",
-                       c->opts.unix_socket ? c->opts.unix_socket : MYR__DEFAULT_SOCKET, err);
+        conn_fail_os(c, MYR_EUNIXSOCK, 2002, err, "Can't connect to local server through socket '%s' (%d)",
+                     c->opts.unix_socket ? c->opts.unix_socket : MYR__DEFAULT_SOCKET, err);
     else
-        myr__conn_fail(c, MYR_ECONNECT, 2003, "Can't connect to server on '%s' (%d)",
-                       c->opts.host ? c->opts.host : "localhost", err);
+        conn_fail_os(c, MYR_ECONNECT, 2003, err, "Can't connect to server on '%s' (%d)",
+                     c->opts.host ? c->opts.host : "localhost", err);
 }
 
 static void start_socket(myr_conn *c)
@@ -394,7 +340,7 @@ static void on_connect(myr_conn *c, int res)
         return;
     }
     myr__conn_set_state(c, MYR__CS_GREETING);
-    arm_recv(c);
+    myr__conn_kick(c);
 }
 
 static void conn_complete(ur_owner *o, uint32_t tag, int res, uint32_t flags)
@@ -404,8 +350,8 @@ static void conn_complete(ur_owner *o, uint32_t tag, int res, uint32_t flags)
     switch (tag) {
     case MYR__TAG_SOCKET: on_socket(c, res); break;
     case MYR__TAG_CONNECT: on_connect(c, res); break;
-    case MYR__TAG_SEND: on_send(c, res); break;
-    case MYR__TAG_RECV: on_recv(c, res); break;
+    case MYR__TAG_SEND:
+    case MYR__TAG_RECV: c->tp->complete(c, tag, res); break;
     default: break;
     }
 }
@@ -493,6 +439,7 @@ static myr_conn *conn_new(myr_loop *loop, const myr_conn_opts *opts)
         return NULL;
     }
     c->loop = loop;
+    c->tp = &myr__transport_plain;
     c->fd = -1;
     ur_owner_init(&c->owner, loop->ur, conn_complete, conn_on_release);
     ur_timer_init(&c->timer, on_timer);
@@ -614,27 +561,13 @@ myr_future *myr_close(myr_conn *c)
         myr__conn_release(c);
         return f;
     }
-    if (myr__conn_queue_quit(c) != 0) {
+    if (myr__conn_queue(c, &myr__cmd_quit, NULL, 0, NULL) != 0) {
         /* No COM_QUIT: close abruptly; queued commands must still resolve. */
         myr_error e;
         myr__error_set(&e, MYR_ENOMEM, 0, NULL, "out of memory queueing COM_QUIT: connection closed");
         myr__conn_die(c, &e);   /* releases it: closing is set */
     }
     return f;
-}
-
-/* After the COM_QUIT at the head of the queue has left, the socket closes. */
-void myr__conn_check_quit(myr_conn *c)
-{
-    myr__cmd *head = c->cmd_head;
-    if (head == NULL || head->com != MYR__COM_QUIT || c->sent_pos < head->end_pos)
-        return;
-    c->cmd_head = NULL;
-    c->cmd_tail = NULL;
-    c->ncmds = 0;
-    myr__free(head);
-    myr__conn_set_state(c, MYR__CS_DEAD);
-    myr__conn_release(c);
 }
 
 void myr__loop_release_deferred(myr_loop *loop)

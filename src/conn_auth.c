@@ -99,12 +99,14 @@ static void send_login(myr_conn *c)
         .plugin = c->plugin,
         .attrs = attrs,
     };
-    uint8_t seq = c->reader.seq;
-    if (myr__login_build(&c->out, seq, &login) != 0) {
+    /* In the handshake each side answers the other's last packet: the
+     * writer's sequence id continues from the one just read. */
+    c->wseq = c->reader.seq;
+    if (myr__login_build(&c->out, c->wseq, &login) != 0) {
         myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory building the login packet");
         return;
     }
-    c->reader.seq = (uint8_t)(seq + 1);
+    c->reader.seq = ++c->wseq;
     myr__conn_set_state(c, MYR__CS_AUTH);
     myr__conn_kick(c);
 }
@@ -129,12 +131,12 @@ static void on_greeting(myr_conn *c, const uint8_t *p, size_t len)
 
 static void send_auth_data(myr_conn *c, const void *data, size_t len)
 {
-    uint8_t seq = c->reader.seq;
-    if (myr__auth_data_build(&c->out, seq, data, len) != 0) {
+    c->wseq = c->reader.seq;
+    if (myr__auth_data_build(&c->out, c->wseq, data, len) != 0) {
         myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory");
         return;
     }
-    c->reader.seq = (uint8_t)(seq + 1);
+    c->reader.seq = ++c->wseq;
     myr__conn_kick(c);
 }
 
@@ -152,7 +154,7 @@ static void connected(myr_conn *c, const uint8_t *p, size_t len)
     c->connect_fut = NULL;
     c->user_owned = 1;
     f->val.conn = c;
-    myr__future_resolve(f, 0, NULL);   /* on_recv then returns the idle buffers */
+    myr__future_resolve(f, 0, NULL);   /* myr__conn_input then returns the idle buffers */
 }
 
 static void on_auth_packet(myr_conn *c, const uint8_t *p, size_t len)
@@ -210,7 +212,7 @@ static void on_auth_packet(myr_conn *c, const uint8_t *p, size_t len)
     }
 }
 
-void myr__conn_packet(myr_conn *c, const uint8_t *p, size_t len)
+void myr__conn_auth_packet(myr_conn *c, const uint8_t *p, size_t len)
 {
     switch (c->state) {
     case MYR__CS_GREETING:
@@ -218,9 +220,6 @@ void myr__conn_packet(myr_conn *c, const uint8_t *p, size_t len)
         break;
     case MYR__CS_AUTH:
         on_auth_packet(c, p, len);
-        break;
-    case MYR__CS_READY:
-        myr__conn_response(c, p, len);
         break;
     default:
         break;

@@ -1,10 +1,34 @@
-/* src/conn_internal.h -- what conn.c, conn_auth.c and conn_cmd.c share. */
+/* src/conn_internal.h -- what the connection's files share: conn.c
+ * (lifetime, connect, input dispatch, death), conn_auth.c (handshake),
+ * conn_cmd.c (command queue, window, responses), commands.c (the command
+ * table) and the transports. */
 #ifndef MYR_CONN_INTERNAL_H
 #define MYR_CONN_INTERNAL_H
 
 #include "internal.h"
+#include "transport.h"
 
-enum { MYR__TAG_SOCKET = 1, MYR__TAG_CONNECT, MYR__TAG_SEND, MYR__TAG_RECV };
+/* One entry of the command table (commands.c): everything that differs
+ * between command kinds lives here and nowhere else. */
+struct myr__cmd_kind {
+    const char *name;
+    uint8_t fut_kind;      /* what its future resolves with (myr__fut_kind) */
+    uint8_t reply;         /* 1: the server answers it; 0: it is over once its
+                              bytes have left (COM_QUIT) */
+    /* Append its packets to out, the first with sequence id *seq (0), and
+     * advance *seq past them. 0 or MYR_ENOMEM (out unchanged then). */
+    int (*encode)(const myr__cmd_kind *k, myr__buf *out, uint8_t *seq, const void *arg, size_t len);
+    /* The sink its response is read into (commands with a reply). */
+    const myr__sink *sink;
+    /* It is over, with status 0 or an error (err NULL: from the code
+     * alone): resolve its future with what its response built. Called once,
+     * after it left the queue; may free cmd. */
+    void (*finish)(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err);
+    uint8_t com;           /* MYR__COM_* (for encode) */
+};
+
+extern const myr__cmd_kind myr__cmd_query, myr__cmd_ping, myr__cmd_init_db, myr__cmd_reset,
+    myr__cmd_quit;
 
 /* The one place a connection changes state (traced with -DMYR_TRACE_STATES). */
 void myr__conn_set_state(myr_conn *c, myr__conn_state s);
@@ -14,14 +38,31 @@ void myr__conn_fail(myr_conn *c, int code, unsigned mysql_errno, const char *fmt
     __attribute__((format(printf, 4, 5)));
 void myr__conn_release(myr_conn *c);
 /* Bytes are waiting to be sent or a recv must be armed: do it before the
- * next submit. */
+ * next submit (myr__conn_flush from the loop). */
 void myr__conn_kick(myr_conn *c);
-/* One whole packet from the server (conn_auth.c dispatches by state). */
-void myr__conn_packet(myr_conn *c, const uint8_t *p, size_t len);
-/* READY: a packet answering the command at the head of the queue. */
+
+/* Handshake (conn_auth.c): one whole packet in GREETING or AUTH. */
+void myr__conn_auth_packet(myr_conn *c, const uint8_t *p, size_t len);
+
+/* Commands (conn_cmd.c). */
+/* Queue a command of kind k; fut NULL only for kinds without future. */
+int myr__conn_queue(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t len, myr_future *fut);
+/* READY: one packet answering the command at the head of the queue. */
 void myr__conn_response(myr_conn *c, const uint8_t *p, size_t len);
-int myr__conn_queue_quit(myr_conn *c);
-/* Rows straight from the receive buffer (see conn_cmd.c); bytes used. */
+/* READY: rows straight from the receive buffer (the codec's fast path);
+ * bytes used. */
 size_t myr__conn_rows(myr_conn *c, const uint8_t *buf, size_t n);
-void myr__conn_check_quit(myr_conn *c);
+/* The head command is over: take it off the queue and finish it. */
+void myr__conn_finish_head(myr_conn *c, int status, const myr_error *err);
+/* Every queued command fails with err (the connection died). */
+void myr__conn_fail_cmds(myr_conn *c, const myr_error *err);
+/* Bytes up to c->sent_pos have left: commands without reply at the head
+ * are over. */
+void myr__conn_advance(myr_conn *c);
+/* The window policy: may the commands queued in c->out leave now? */
+int myr__conn_window_open(const myr_conn *c);
+/* The queued commands were handed to the transport. */
+void myr__conn_handed(myr_conn *c);
+/* Does the connection wait for bytes from the server? */
+int myr__conn_wants_input(const myr_conn *c);
 #endif

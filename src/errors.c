@@ -37,6 +37,7 @@ void myr__error_set(myr_error *e, int code, unsigned mysql_errno, const char *sq
     if (e == NULL)
         return;
     e->code = code;
+    e->sys_errno = 0;
     e->mysql_errno = mysql_errno ? mysql_errno : myr__error_default_errno(code);
     if (sqlstate != NULL && sqlstate[0] != '\0')
         snprintf(e->sqlstate, sizeof e->sqlstate, "%s", sqlstate);

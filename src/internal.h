@@ -18,6 +18,11 @@
 typedef struct myr__pool myr__pool;
 typedef struct myr__job myr__job;
 typedef struct myr__cmd myr__cmd;
+typedef struct myr__cmd_kind myr__cmd_kind;
+typedef struct myr__transport myr__transport;
+/* The buffered results of one command (a chain: one per statement); built
+ * by myr__results_sink (result.c). */
+typedef struct myr__results { myr_result *head, *tail; } myr__results;
 
 /* ------------------------------------------------------------------ loop */
 struct myr_loop {
@@ -75,11 +80,11 @@ typedef enum myr__fut_kind {
  * COM_QUIT, which has no future, allocates one. */
 struct myr__cmd {
     myr__cmd *next;
-    myr_future *fut;       /* NULL if the future was freed... (never: detached instead) */
-    uint8_t com;           /* MYR__COM_* */
+    const myr__cmd_kind *kind; /* what it is: one entry of the command table */
+    myr_future *fut;       /* NULL for a command without future (COM_QUIT) */
     uint8_t reply_seq;     /* sequence id of the first reply packet */
     uint64_t end_pos;      /* stream offset of the end of its bytes */
-    myr_result *head, *tail;
+    myr__results res;      /* what its response built so far */
 };
 
 struct myr_future {
@@ -125,7 +130,6 @@ int myr__pool_submit(myr_loop *loop, myr__job *job);
 void myr__pool_free(myr__pool *p);
 
 /* ---------------------------------------------------------------- results */
-typedef struct myr__cell { const char *ptr; size_t len; } myr__cell;
 typedef struct myr__chunk myr__chunk;
 
 struct myr_result {
@@ -133,7 +137,7 @@ struct myr_result {
     size_t ncols;
     myr_column *cols;
     size_t nrows, rows_cap;
-    myr__cell *cells;          /* nrows * ncols */
+    myr__field *cells;         /* nrows * ncols */
     uint8_t cells_in_arena;    /* the first few rows' cells live in the arena */
     myr__chunk *chunks;        /* arena holding column strings and values */
     uint64_t affected_rows, insert_id;
@@ -142,12 +146,9 @@ struct myr_result {
 };
 
 myr_result *myr__result_new(void);
-int myr__result_set_ok(myr_result *r, const myr__ok *ok);
-int myr__result_set_columns(myr_result *r, uint64_t ncols);
-/* col: the parsed definition whose strings point into p[0..len). */
-int myr__result_add_column(myr_result *r, size_t i, const myr_column *col, const uint8_t *p, size_t len);
-/* Parse a text row payload and store it. 0, MYR_EMALFORMED or MYR_ENOMEM. */
-int myr__result_add_row(myr_result *r, const uint8_t *p, size_t len);
+/* The sink that builds a myr__results (ctx: the myr__results). */
+extern const myr__sink myr__results_sink;
+void myr__results_clear(myr__results *rs);
 
 /* ------------------------------------------------------------ connections */
 typedef enum myr__conn_state {
@@ -204,21 +205,29 @@ struct myr_conn {
     socklen_t addr_len;
     int addr_family;
 
-    /* I/O */
-    myr__buf out;               /* queued bytes not yet handed to the kernel */
-    myr__buf sending;           /* bytes of the send in flight */
+    /* Plaintext the state machines exchange with the transport. */
+    const myr__transport *tp;   /* how bytes reach the socket (transport.h) */
+    myr__buf out;               /* queued bytes not yet handed to the transport */
+    myr__buf in;                /* received bytes not yet parsed */
     uint64_t queued_pos;        /* total bytes ever queued */
     uint64_t sent_pos;          /* total bytes the kernel has taken */
+    size_t urgent;              /* bytes at the front of out that must leave even
+                                   while the window holds (a reply inside a command) */
+    uint8_t wseq;               /* the writer's sequence id */
+    myr__pkt_reader reader;     /* the reader's (its seq is the next expected) */
+    ur_timer timer;             /* connect or read deadline */
+
+    /* The plaintext transport's state (transport_plain.c). */
+    myr__buf sending;           /* bytes of the send in flight */
     uint64_t send_id, recv_id;
     uint8_t send_busy, recv_busy;
-    myr__buf in;
-    myr__pkt_reader reader;
-    ur_timer timer;             /* connect or read deadline */
 
     /* commands, oldest first; the head owns the response being read */
     myr__cmd *cmd_head, *cmd_tail;
     myr__resp resp;
     size_t ncmds;
+    size_t nreply;              /* queued commands that expect a reply */
+    size_t awaiting;            /* of those, how many were handed to the transport */
 };
 
 /* Internal connect on an already-connected socket (tests use socketpairs

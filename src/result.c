@@ -1,10 +1,11 @@
 /*
  * src/result.c -- result assembly and the myr_result accessors.
  *
- * Values and column strings are copied into an arena of chunks (pointers
- * stay put as it grows; a value gets a NUL after its bytes); cells are one
- * array of (ptr, len) per result set. No allocation per row on the hot path
- * beyond amortised growth.
+ * The buffered result is a result sink (src/proto/proto.h): the codec
+ * parses, this file only keeps. Values and column strings are copied into an
+ * arena of chunks (pointers stay put as it grows; a value gets a NUL after
+ * its bytes); cells are one array of (ptr, len) per result set. No
+ * allocation per row on the hot path beyond amortised growth.
  */
 #include <string.h>
 
@@ -64,7 +65,7 @@ static char *arena_alloc(myr_result *r, size_t n)
     return c->data + at;
 }
 
-int myr__result_set_ok(myr_result *r, const myr__ok *ok)
+static int result_set_ok(myr_result *r, const myr__ok *ok)
 {
     r->affected_rows = ok->affected_rows;
     r->insert_id = ok->insert_id;
@@ -82,10 +83,34 @@ int myr__result_set_ok(myr_result *r, const myr__ok *ok)
     return 0;
 }
 
-int myr__result_set_columns(myr_result *r, uint64_t ncols)
+/* ------------------------------------------------------------------ sink */
+
+static myr_result *append_result(myr__results *rs)
+{
+    myr_result *r = myr__result_new();
+    if (r == NULL)
+        return NULL;
+    if (rs->tail)
+        rs->tail->next = r;
+    else
+        rs->head = r;
+    rs->tail = r;
+    return r;
+}
+
+static int sink_ok(void *ctx, const myr__ok *ok)
+{
+    myr_result *r = append_result(ctx);
+    return r == NULL ? MYR_ENOMEM : result_set_ok(r, ok);
+}
+
+static int sink_columns(void *ctx, uint64_t ncols)
 {
     if (ncols == 0 || ncols > 4096)   /* the server limit is 4096 columns */
         return MYR_EMALFORMED;
+    myr_result *r = append_result(ctx);
+    if (r == NULL)
+        return MYR_ENOMEM;
     r->cols = (myr_column *)(void *)arena_alloc(r, (size_t)ncols * sizeof *r->cols);
     if (r->cols == NULL)
         return MYR_ENOMEM;
@@ -95,8 +120,9 @@ int myr__result_set_columns(myr_result *r, uint64_t ncols)
 
 /* Keep the definition's packet whole in the arena and point the column's
  * strings into that copy: one copy instead of one per string. */
-int myr__result_add_column(myr_result *r, size_t i, const myr_column *col, const uint8_t *p, size_t len)
+static int sink_column(void *ctx, size_t i, const myr_column *col, const uint8_t *p, size_t len)
 {
+    myr_result *r = ((myr__results *)ctx)->tail;
     if (i >= r->ncols)
         return MYR_EMALFORMED;
     char *copy = arena_alloc(r, len);
@@ -111,79 +137,77 @@ int myr__result_add_column(myr_result *r, size_t i, const myr_column *col, const
     return 0;
 }
 
-int myr__result_add_row(myr_result *r, const uint8_t *p, size_t len)
+/* The next row's cells: the codec parses the row straight into them. */
+static myr__field *sink_row_slots(void *ctx)
 {
+    myr_result *r = ((myr__results *)ctx)->tail;
     if (r->nrows == r->rows_cap) {
         /* The first rows' cells come from the arena (no malloc for a short
          * result); past them the array moves to the heap and doubles. */
         size_t cap = r->rows_cap ? r->rows_cap * 2 : 4;
-        if (cap > (size_t)-1 / sizeof(myr__cell) / r->ncols)
-            return MYR_ENOMEM;
-        size_t bytes = cap * r->ncols * sizeof(myr__cell);
-        myr__cell *cells;
+        if (cap > (size_t)-1 / sizeof(myr__field) / r->ncols)
+            return NULL;
+        size_t bytes = cap * r->ncols * sizeof(myr__field);
+        myr__field *cells;
         if (r->rows_cap == 0) {
-            cells = (myr__cell *)(void *)arena_alloc(r, bytes);
+            cells = (myr__field *)(void *)arena_alloc(r, bytes);
             r->cells_in_arena = 1;
         } else if (r->cells_in_arena) {
             if ((cells = myr__malloc(bytes)) != NULL) {
-                memcpy(cells, r->cells, r->nrows * r->ncols * sizeof(myr__cell));
+                memcpy(cells, r->cells, r->nrows * r->ncols * sizeof(myr__field));
                 r->cells_in_arena = 0;
             }
         } else {
             cells = myr__realloc(r->cells, bytes);
         }
         if (cells == NULL)
-            return MYR_ENOMEM;
+            return NULL;
         r->cells = cells;
         r->rows_cap = cap;
     }
-    myr__cell *row = r->cells + r->nrows * r->ncols;
-    /* Copy the payload once and parse the copy in place: each value's NUL
-     * goes on the next value's length prefix once that has been read (or
-     * on the byte reserved past the end). The same rules as
-     * myr__row_parse, fused with the copy because this is the hottest loop
-     * of a large result. */
-    char *copy = arena_alloc(r, len + 1);
+    return r->cells + r->nrows * r->ncols;
+}
+
+/* The row's fields (views into p) are the cells handed out above: copy the
+ * payload once and move them into the copy. Each value gets a NUL after
+ * its bytes: that byte is the next field's length prefix, already read, or
+ * the one reserved past the end. */
+static int sink_row(void *ctx, myr__field *f, const uint8_t *p, size_t len)
+{
+    myr_result *r = ((myr__results *)ctx)->tail;
+    uint8_t *copy = (uint8_t *)arena_alloc(r, len + 1);
     if (copy == NULL)
         return MYR_ENOMEM;
     memcpy(copy, p, len);
-    const uint8_t *u = (const uint8_t *)copy;
-    size_t pos = 0;
-    int prev_value = 0;
     for (size_t i = 0; i < r->ncols; i++) {
-        if (pos >= len)
-            return MYR_EMALFORMED;
-        size_t at = pos;
-        uint8_t b = u[pos];
-        if (b < 0xFB) {
-            if (len - pos - 1 < b)
-                return MYR_EMALFORMED;
-            row[i].ptr = copy + pos + 1;
-            row[i].len = b;
-            pos += 1 + (size_t)b;
-        } else if (b == 0xFB) {
-            row[i].ptr = NULL;
-            row[i].len = 0;
-            pos++;
-        } else {
-            const uint8_t *v;
-            uint64_t vlen;
-            size_t n = myr__lenenc_str(u + pos, len - pos, &v, &vlen);
-            if (n == 0)
-                return MYR_EMALFORMED;
-            row[i].ptr = (const char *)v;
-            row[i].len = (size_t)vlen;
-            pos += n;
-        }
-        if (prev_value)
-            copy[at] = '\0';   /* ends the previous value: its prefix is read */
-        prev_value = b != 0xFB;
+        if (f[i].ptr == NULL)
+            continue;
+        size_t off = (size_t)(f[i].ptr - p);
+        f[i].ptr = copy + off;
+        copy[off + f[i].len] = '\0';
     }
-    if (pos != len)
-        return MYR_EMALFORMED;
-    copy[len] = '\0';
     r->nrows++;
     return 0;
+}
+
+static int sink_end(void *ctx, const myr__ok *ok)
+{
+    return result_set_ok(((myr__results *)ctx)->tail, ok);
+}
+
+const myr__sink myr__results_sink = {
+    .ok = sink_ok,
+    .columns = sink_columns,
+    .column = sink_column,
+    .row_slots = sink_row_slots,
+    .row = sink_row,
+    .end = sink_end,
+};
+
+void myr__results_clear(myr__results *rs)
+{
+    myr_result_free(rs->head);
+    rs->head = rs->tail = NULL;
 }
 
 void myr_result_free(myr_result *r)
@@ -217,10 +241,10 @@ const char *myr_result_value(const myr_result *r, size_t row, size_t col, size_t
         *len = 0;
     if (r == NULL || row >= r->nrows || col >= r->ncols)
         return NULL;
-    const myr__cell *c = &r->cells[row * r->ncols + col];
+    const myr__field *c = &r->cells[row * r->ncols + col];
     if (len)
         *len = c->len;
-    return c->ptr;
+    return (const char *)c->ptr;
 }
 
 uint64_t myr_result_affected_rows(const myr_result *r) { return r ? r->affected_rows : 0; }

@@ -9,6 +9,11 @@
 int myr__cmd_build(myr__buf *out, uint8_t cmd, const void *arg, size_t arg_len)
 {
     uint8_t seq = 0;   /* every command starts a new sequence */
+    return myr__cmd_build_seq(out, cmd, arg, arg_len, &seq);
+}
+
+int myr__cmd_build_seq(myr__buf *out, uint8_t cmd, const void *arg, size_t arg_len, uint8_t *seq)
+{
     size_t begin = myr__pkt_begin(out);
     if (begin == SIZE_MAX)
         return MYR_ENOMEM;
@@ -20,7 +25,7 @@ int myr__cmd_build(myr__buf *out, uint8_t cmd, const void *arg, size_t arg_len)
     if (!rc && arg_len)
         rc = myr__buf_append(out, arg, arg_len);
     if (!rc)
-        rc = myr__pkt_end(out, begin, &seq);
+        rc = myr__pkt_end(out, begin, seq);
     if (rc)
         out->len = out->rpos + begin;
     return rc;

@@ -179,17 +179,29 @@ typedef struct myr__field { const uint8_t *ptr; size_t len; } myr__field;
  * use the whole payload. */
 int myr__row_parse(const uint8_t *p, size_t len, size_t ncols, myr__field *fields);
 
-/* The response machine: feed it the payload of every packet that answers
- * one command (COM_QUERY, COM_PING, ...); it says what each packet is. */
+/* The response machine (private to response.c; in this header only so that
+ * a connection can embed it). */
+typedef struct myr__resp {
+    int state;
+    uint32_t caps;       /* negotiated capabilities (DEPRECATE_EOF matters) */
+    uint64_t ncols, cols_seen;
+} myr__resp;
+
+/* Start reading the response to a new command. */
+void myr__resp_init(myr__resp *r, uint32_t caps);
+
+/* Classify one packet (the building block of myr__resp_read; tests use it
+ * directly). Every packet yields exactly one event; done=1 on the event
+ * that ends the response. */
 typedef enum myr__ev_kind {
     MYR__EV_OK,          /* ev.ok: a command without result set finished (or one of several) */
     MYR__EV_ERR,         /* ev.err: the command failed; the response is over */
     MYR__EV_COLUMNS,     /* ev.ncols: a result set starts */
     MYR__EV_COLUMN,      /* ev.col: one column definition (ev.col_index) */
     MYR__EV_COLUMNS_END, /* all column definitions seen (EOF or its absence) */
-    MYR__EV_ROW,         /* a text row: payload to pass to myr__row_parse */
+    MYR__EV_ROW,         /* a text row (not parsed by this call) */
     MYR__EV_ROWS_END,    /* ev.ok: the result set ended (status, warnings) */
-    MYR__EV_LOCAL_INFILE,/* the server asks for a file (0xFB): not supported yet */
+    MYR__EV_LOCAL_INFILE,/* the server asks for a file (0xFB) */
 } myr__ev_kind;
 
 typedef struct myr__resp_ev {
@@ -203,27 +215,55 @@ typedef struct myr__resp_ev {
     myr__err err;
 } myr__resp_ev;
 
-typedef struct myr__resp {
-    int state;           /* private */
-    uint32_t caps;       /* negotiated capabilities (DEPRECATE_EOF matters) */
-    uint64_t ncols, cols_seen;
-} myr__resp;
-
-/* 1 while the machine expects rows (or the end of them): the caller may
- * then take plain row packets (first byte not 0xFE/0xFF) without feeding
- * them, which is what myr__resp_feed would do with them anyway. */
-#define MYR__RESP_ROWS 3
-static inline int myr__resp_in_rows(const myr__resp *r) { return r->state == MYR__RESP_ROWS; }
-
-/* Start reading the response to a new command. */
-void myr__resp_init(myr__resp *r, uint32_t caps);
-/* Classify one packet. 0 and *ev filled, or MYR_EMALFORMED for a packet
- * that cannot come at this point (the connection is then unusable). */
+/* 0 and *ev filled, or MYR_EMALFORMED for a packet that cannot come at this
+ * point (the connection is then unusable). */
 int myr__resp_feed(myr__resp *r, const uint8_t *p, size_t len, myr__resp_ev *ev);
+
+/* The result sink: what a command's response turns into. The codec calls
+ * these while it reads the response; the buffered result (src/result.c)
+ * implements them, and so will a streaming callback and binary rows. Every
+ * call returns 0, MYR_ENOMEM or MYR_EMALFORMED; a non-zero return ends the
+ * response (the connection cannot be resynchronised after it). Views
+ * (col's strings, fields, p) are valid only during the call. */
+typedef struct myr__sink {
+    int (*ok)(void *ctx, const myr__ok *ok);          /* an OK: a statement without result set */
+    int (*columns)(void *ctx, uint64_t ncols);        /* a result set with ncols columns starts */
+    int (*column)(void *ctx, size_t i, const myr_column *col, const uint8_t *p, size_t len);
+    /* Room for the next row's ncols fields (NULL: out of memory); the codec
+     * parses the row into it and then calls row() with it. */
+    myr__field *(*row_slots)(void *ctx);
+    int (*row)(void *ctx, myr__field *fields, const uint8_t *p, size_t len);
+    int (*end)(void *ctx, const myr__ok *ok);         /* the result set ended */
+} myr__sink;
+
+/* What myr__resp_read says about a packet it was given. */
+enum {
+    MYR__RESP_MORE = 0,  /* consumed; more of the response follows */
+    MYR__RESP_DONE = 1,  /* consumed; the response is complete */
+    MYR__RESP_ERR = 2,   /* an ERR packet (*err filled, views into p); the response is complete */
+    MYR__RESP_INFILE = 3,/* the server asks for a local file: send it (or an empty packet),
+                            the response then goes on */
+};
+/* Read one packet of a command's response into sink s (ctx is its first
+ * argument). Returns a MYR__RESP_* value, or MYR_EMALFORMED / MYR_ENOMEM. */
+int myr__resp_read(myr__resp *r, const uint8_t *p, size_t len, const myr__sink *s, void *ctx,
+                   myr__err *err);
+/* The hot path of a large result: while r expects rows, take whole row
+ * frames straight from the byte stream in[0..n) (frame headers included;
+ * *seq is the sequence id the next frame must carry and is advanced) and
+ * hand each row to s. Stops, leaving the rest to the packet reader and
+ * myr__resp_read, at anything else: a partial or split frame, an
+ * EOF/OK/ERR, a sequence id that is off. Returns the bytes used (>= 0) or
+ * MYR_EMALFORMED / MYR_ENOMEM. */
+long myr__resp_rows(myr__resp *r, uint8_t *seq, const uint8_t *in, size_t n, const myr__sink *s,
+                    void *ctx);
 
 /* ------------------------------------------------------------- command.c */
 /* Append a framed command packet (sequence id 0): cmd byte + arg bytes. */
 int myr__cmd_build(myr__buf *out, uint8_t cmd, const void *arg, size_t arg_len);
+/* The same with the first sequence id in *seq, advanced past the frames
+ * written (a payload of 16 MiB or more takes several). */
+int myr__cmd_build_seq(myr__buf *out, uint8_t cmd, const void *arg, size_t arg_len, uint8_t *seq);
 
 /* MySQL charset numbers used by the client. 0 for an unknown name. */
 uint8_t myr__charset_id(const char *name);

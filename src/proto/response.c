@@ -41,12 +41,16 @@
  * form, so the row is at least 9 bytes (and in fact longer than 16 MiB),
  * which is how it is told apart from an EOF (< 9) or an OK terminator
  * (< 0xFFFFFF, a whole logical packet as joined by the packet reader).
+ *
+ * On top of the machine, myr__resp_read() and myr__resp_rows() are the one
+ * row path: they parse rows and hand every event to a result sink, so no
+ * other part of the library interprets response bytes.
  */
 #include "proto.h"
 
 #include <string.h>
 
-enum { S_FIRST, S_COLUMN, S_COLS_EOF, S_ROWS = MYR__RESP_ROWS, S_DONE, S_LAST };
+enum { S_FIRST, S_COLUMN, S_COLS_EOF, S_ROWS, S_DONE, S_LAST };
 
 int myr__ok_parse(const uint8_t *p, size_t len, uint32_t caps, myr__ok *ok)
 {
@@ -296,4 +300,61 @@ int myr__resp_feed(myr__resp *r, const uint8_t *p, size_t len, myr__resp_ev *ev)
         return 0;
     }
     return MYR_EMALFORMED;
+}
+
+/* One row payload into the sink's slots, then to the sink. */
+static int sink_row(myr__resp *r, const uint8_t *p, size_t len, const myr__sink *s, void *ctx)
+{
+    myr__field *f = s->row_slots(ctx);
+    if (f == NULL)
+        return MYR_ENOMEM;
+    if (myr__row_parse(p, len, (size_t)r->ncols, f) != 0)
+        return MYR_EMALFORMED;
+    return s->row(ctx, f, p, len);
+}
+
+int myr__resp_read(myr__resp *r, const uint8_t *p, size_t len, const myr__sink *s, void *ctx,
+                   myr__err *err)
+{
+    myr__resp_ev ev;
+    if (myr__resp_feed(r, p, len, &ev) != 0)
+        return MYR_EMALFORMED;
+    int rc = 0;
+    switch (ev.kind) {
+    case MYR__EV_OK: rc = s->ok(ctx, &ev.ok); break;
+    case MYR__EV_ERR:
+        *err = ev.err;
+        return MYR__RESP_ERR;
+    case MYR__EV_COLUMNS: rc = s->columns(ctx, ev.ncols); break;
+    case MYR__EV_COLUMN: rc = s->column(ctx, ev.col_index, &ev.col, p, len); break;
+    case MYR__EV_COLUMNS_END: break;
+    case MYR__EV_ROW: rc = sink_row(r, p, len, s, ctx); break;
+    case MYR__EV_ROWS_END: rc = s->end(ctx, &ev.ok); break;
+    case MYR__EV_LOCAL_INFILE: return MYR__RESP_INFILE;
+    }
+    if (rc != 0)
+        return rc;
+    return ev.done ? MYR__RESP_DONE : MYR__RESP_MORE;
+}
+
+long myr__resp_rows(myr__resp *r, uint8_t *seq, const uint8_t *in, size_t n, const myr__sink *s,
+                    void *ctx)
+{
+    if (r->state != S_ROWS)
+        return 0;
+    size_t pos = 0;
+    while (n - pos > 4) {
+        uint32_t plen = myr__u24(in + pos);
+        if (plen == 0 || plen == MYR__PKT_MAX || in[pos + 3] != *seq || n - pos - 4 < plen)
+            break;
+        const uint8_t *payload = in + pos + 4;
+        if (payload[0] == 0xFE || payload[0] == 0xFF)
+            break;   /* an end of rows or an error: the general path */
+        int rc = sink_row(r, payload, plen, s, ctx);
+        if (rc != 0)
+            return rc;
+        (*seq)++;
+        pos += 4 + plen;
+    }
+    return (long)pos;
 }

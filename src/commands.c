@@ -1,0 +1,67 @@
+/*
+ * src/commands.c -- the command table: one entry per command kind (how it
+ * is encoded, where its response goes, what its future resolves with).
+ * The connection's queue, window and response reading (conn_cmd.c) treat
+ * every kind alike through these entries; prepared statements and cancel
+ * add entries here.
+ */
+#include "conn_internal.h"
+
+/* A command byte and its argument in one packet (COM_QUERY, COM_PING, ...). */
+static int encode_simple(const myr__cmd_kind *k, myr__buf *out, uint8_t *seq, const void *arg,
+                         size_t len)
+{
+    return myr__cmd_build_seq(out, k->com, arg, len, seq);
+}
+
+/* QUERY: the future takes the result chain, also on error (what arrived
+ * before it: results of earlier statements of a multi-statement query). */
+static void finish_result(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err)
+{
+    (void)c;
+    myr_future *f = cmd->fut;
+    f->val.result = cmd->res.head;
+    cmd->res.head = cmd->res.tail = NULL;
+    myr__future_resolve(f, status, err);   /* cmd is part of f: last use */
+}
+
+/* PING, INIT_DB, RESET_CONNECTION: an OK or an error, nothing to keep. */
+static void finish_plain(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err)
+{
+    (void)c;
+    myr__results_clear(&cmd->res);
+    myr__future_resolve(cmd->fut, status, err);
+}
+
+/* QUIT has no future: once it has left, the connection is over (the
+ * server closes its end without answering). */
+static void finish_quit(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err)
+{
+    (void)err;
+    myr__free(cmd);
+    if (status == 0 && c->state != MYR__CS_DEAD) {
+        myr__conn_set_state(c, MYR__CS_DEAD);
+        myr__conn_release(c);
+    }
+}
+
+const myr__cmd_kind myr__cmd_query = {
+    .name = "QUERY", .com = MYR__COM_QUERY, .fut_kind = MYR__FUT_RESULT, .reply = 1,
+    .encode = encode_simple, .sink = &myr__results_sink, .finish = finish_result,
+};
+const myr__cmd_kind myr__cmd_ping = {
+    .name = "PING", .com = MYR__COM_PING, .fut_kind = MYR__FUT_PLAIN, .reply = 1,
+    .encode = encode_simple, .sink = &myr__results_sink, .finish = finish_plain,
+};
+const myr__cmd_kind myr__cmd_init_db = {
+    .name = "INIT_DB", .com = MYR__COM_INIT_DB, .fut_kind = MYR__FUT_PLAIN, .reply = 1,
+    .encode = encode_simple, .sink = &myr__results_sink, .finish = finish_plain,
+};
+const myr__cmd_kind myr__cmd_reset = {
+    .name = "RESET_CONNECTION", .com = MYR__COM_RESET_CONNECTION, .fut_kind = MYR__FUT_PLAIN,
+    .reply = 1, .encode = encode_simple, .sink = &myr__results_sink, .finish = finish_plain,
+};
+const myr__cmd_kind myr__cmd_quit = {
+    .name = "QUIT", .com = MYR__COM_QUIT, .fut_kind = MYR__FUT_PLAIN, .reply = 0,
+    .encode = encode_simple, .sink = NULL, .finish = finish_quit,
+};

@@ -1,0 +1,51 @@
+/*
+ * src/transport.h -- the stage between a connection's state machines and
+ * its socket.
+ *
+ * The state machines (conn*.c) only append plaintext to c->out and read
+ * plaintext from c->in; they never queue a send or a recv themselves. A
+ * transport moves bytes between those buffers and the socket with the
+ * engine's ops, and reports back through the three myr__conn_* calls below.
+ * Plaintext TCP/Unix (transport_plain.c) is the first implementation; TLS
+ * (wolfSSL over memory buffers) plugs in as a second one with its own
+ * ciphertext buffers, without the state machines knowing.
+ */
+#ifndef MYR_TRANSPORT_H
+#define MYR_TRANSPORT_H
+
+#include "internal.h"
+
+/* Tags of the engine ops a connection queues (the transport's and the
+ * connect sequence's). */
+enum { MYR__TAG_SOCKET = 1, MYR__TAG_CONNECT, MYR__TAG_SEND, MYR__TAG_RECV };
+
+struct myr__transport {
+    const char *name;
+    /* Hand all of c->out to the socket unless a send is in flight. Returns 1
+     * when it took the bytes (c->out is then empty), 0 when busy (try again
+     * after the next myr__conn_sent), or a negative error (nothing queued). */
+    int (*flush)(myr_conn *c);
+    /* Make sure a receive into c->in is armed. Returns 1 when it armed a
+     * new one, 0 when one was already armed, or a negative error. */
+    int (*recv)(myr_conn *c);
+    /* A completion of one of its ops (MYR__TAG_SEND / MYR__TAG_RECV). */
+    void (*complete)(myr_conn *c, uint32_t tag, int res);
+    /* The connection died: cancel what is in flight (completions still come). */
+    void (*abort)(myr_conn *c);
+    /* The connection is idle: give buffers back to the loop. */
+    void (*idle)(myr_conn *c);
+    /* The connection is being freed (no op in flight any more). */
+    void (*free)(myr_conn *c);
+};
+
+extern const myr__transport myr__transport_plain;
+
+/* What a transport reports (implemented in conn.c). */
+/* New bytes are in c->in. */
+void myr__conn_input(myr_conn *c);
+/* n bytes of plaintext were taken by the kernel. */
+void myr__conn_sent(myr_conn *c, size_t n);
+/* The stream ended: err is the errno, 0 when the server closed it. */
+void myr__conn_lost(myr_conn *c, int err);
+
+#endif

@@ -1,0 +1,133 @@
+/*
+ * src/transport_plain.c -- the plaintext transport (TCP or Unix socket): at
+ * most one send and one recv in flight; a send takes everything queued so
+ * far (pipelined commands leave together); the receive buffer is lent by
+ * the loop while the connection is busy and given back when it is idle.
+ */
+#include <errno.h>
+#include <sys/socket.h>
+
+#include "transport.h"
+
+#define RECV_MIN 16384
+
+static int plain_flush(myr_conn *c)
+{
+    if (c->send_busy || myr__buf_unread(&c->out) == 0)
+        return 0;
+    /* Everything queued so far leaves in this one send (sending is empty:
+     * a short send re-sends its rest at once, see on_send). */
+    myr__buf tmp = c->sending;
+    myr__buf_reset(&tmp);
+    c->sending = c->out;
+    c->out = tmp;
+    int rc = ur_send(&c->owner, MYR__TAG_SEND, c->fd, myr__buf_rptr(&c->sending),
+                     myr__buf_unread(&c->sending), MSG_WAITALL | MSG_NOSIGNAL, &c->send_id);
+    if (rc < 0)
+        return rc;
+    c->send_busy = 1;
+    return 1;
+}
+
+static int plain_recv(myr_conn *c)
+{
+    if (c->recv_busy)
+        return 0;
+    size_t want = RECV_MIN;
+    size_t unread = myr__buf_unread(&c->in);
+    if (c->need > unread && c->need - unread > want)
+        want = c->need - unread;
+    if (c->in.rpos == c->in.len)
+        myr__buf_reset(&c->in);
+    if (myr__loop_buf_take(c->loop, &c->in) != 0 || myr__buf_reserve(&c->in, want) != 0)
+        return MYR_ENOMEM;
+    size_t room = c->in.cap - c->in.len;
+    int rc = ur_recv(&c->owner, MYR__TAG_RECV, c->fd, c->in.data + c->in.len, room, 0, &c->recv_id);
+    if (rc < 0)
+        return rc;
+    c->recv_busy = 1;
+    return 1;
+}
+
+static void on_send(myr_conn *c, int res)
+{
+    c->send_busy = 0;
+    if (c->state == MYR__CS_DEAD)
+        return;
+    if (res < 0) {
+        myr__conn_lost(c, -res);
+        return;
+    }
+    c->sending.rpos += (size_t)res;
+    if (myr__buf_unread(&c->sending) == 0) {
+        myr__buf_reset(&c->sending);
+        /* An idle connection keeps no send buffer; a busy one keeps up to 64 KiB. */
+        if (c->ncmds == 0 || c->sending.cap > (1u << 16))
+            myr__loop_buf_give(c->loop, &c->sending);
+    } else {
+        /* A short send (a signal, or a socket shut down): the rest of
+         * these bytes was handed over already, so it goes now whatever the
+         * window says. */
+        int rc = ur_send(&c->owner, MYR__TAG_SEND, c->fd, myr__buf_rptr(&c->sending),
+                         myr__buf_unread(&c->sending), MSG_WAITALL | MSG_NOSIGNAL, &c->send_id);
+        if (rc < 0) {
+            myr__conn_lost(c, -rc);
+            return;
+        }
+        c->send_busy = 1;
+    }
+    myr__conn_sent(c, (size_t)res);
+}
+
+static void on_recv(myr_conn *c, int res)
+{
+    c->recv_busy = 0;
+    if (c->state == MYR__CS_DEAD)
+        return;
+    if (res <= 0) {
+        myr__conn_lost(c, res < 0 ? -res : 0);
+        return;
+    }
+    c->in.len += (size_t)res;
+    myr__conn_input(c);
+}
+
+static void plain_complete(myr_conn *c, uint32_t tag, int res)
+{
+    if (tag == MYR__TAG_SEND)
+        on_send(c, res);
+    else
+        on_recv(c, res);
+}
+
+static void plain_abort(myr_conn *c)
+{
+    if (c->send_busy)
+        ur_cancel(c->loop->ur, c->send_id);
+    if (c->recv_busy)
+        ur_cancel(c->loop->ur, c->recv_id);
+    if (c->fd >= 0)
+        shutdown(c->fd, SHUT_RDWR);   /* wakes anything still waiting on it */
+}
+
+static void plain_idle(myr_conn *c)
+{
+    if (!c->send_busy)
+        myr__loop_buf_give(c->loop, &c->sending);
+}
+
+static void plain_free(myr_conn *c)
+{
+    myr__buf_reset(&c->sending);
+    myr__loop_buf_give(c->loop, &c->sending);
+}
+
+const myr__transport myr__transport_plain = {
+    .name = "plain",
+    .flush = plain_flush,
+    .recv = plain_recv,
+    .complete = plain_complete,
+    .abort = plain_abort,
+    .idle = plain_idle,
+    .free = plain_free,
+};
