@@ -194,9 +194,19 @@ MYR_API int myr_conn_opts_set_int(myr_conn_opts *o, myr_opt opt, long value);
 
 /* Connect; the future resolves with a myr_conn (myr_future_take_conn). */
 MYR_API myr_future *myr_connect(myr_loop *loop, const myr_conn_opts *opts);
-/* Queue a COM_QUERY. Commands on one connection are pipelined: they leave
- * together and their futures resolve in order, each with its own result or
- * error. Resolves with a myr_result (myr_future_take_result). */
+/* Queue a COM_QUERY. Commands on one connection are pipelined: their
+ * futures resolve in order, each with its own result or error (an error
+ * fails only its own command). Resolves with a myr_result
+ * (myr_future_take_result). c NULL, closed or dead: a future that has
+ * already failed (MYR_EINVAL, MYR_ECLOSED, MYR_EGONE), nothing sent.
+ *
+ * When commands leave (the window policy, MYR_OPT_PIPELINE_REFILL = R,
+ * default 0): everything queued before the loop's next tick leaves in one
+ * send. Commands queued while more than R commands already sent still await
+ * their responses are held and leave together, as one batch, once the
+ * window has drained to R. The server then gets whole batches and its
+ * thread sleeps between them, which keeps latency even across many
+ * connections; R = -1 sends each command as soon as the connection can. */
 MYR_API myr_future *myr_query(myr_conn *c, const char *sql, size_t len);
 MYR_API myr_future *myr_ping(myr_conn *c);
 MYR_API myr_future *myr_select_db(myr_conn *c, const char *db);
@@ -220,6 +230,10 @@ MYR_API int myr_conn_alive(const myr_conn *c);
  * myr_connect_sync gives the connection a private loop it owns. On failure
  * they return NULL / a negative code and fill *err (err may be NULL). */
 MYR_API myr_conn *myr_connect_sync(myr_loop *loop, const myr_conn_opts *opts, myr_error *err);
+/* myr_query_sync: on failure *err says why (err->code != 0) and, like the
+ * future, it still returns the results that arrived before the error (a
+ * multi-statement query or CALL that failed part-way), or NULL: check
+ * err->code, not only the pointer. */
 MYR_API myr_result *myr_query_sync(myr_conn *c, const char *sql, size_t len, myr_error *err);
 MYR_API int myr_ping_sync(myr_conn *c, myr_error *err);
 MYR_API int myr_close_sync(myr_conn *c, myr_error *err);
