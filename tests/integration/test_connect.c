@@ -1,6 +1,7 @@
 /* tests/integration/test_connect.c -- connecting to the sandbox: TCP, Unix
  * socket, wrong password, unknown database, refused port, bad host name,
  * connect timeout, ping/select_db/reset, server version. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -124,6 +125,7 @@ static void test_refused(void **state)
     assert_int_equal(err.code, MYR_ECONNECT);
     assert_int_equal(err.mysql_errno, 2003);
     assert_non_null(strstr(err.message, "(111)"));
+    assert_int_equal(err.sys_errno, ECONNREFUSED);   /* the OS errno is kept */
 }
 
 static void test_missing_socket(void **state)
@@ -137,6 +139,7 @@ static void test_missing_socket(void **state)
     assert_null(c);
     assert_int_equal(err.mysql_errno, 2002);
     assert_non_null(strstr(err.message, "/nonexistent/mysqld.sock"));
+    assert_int_equal(err.sys_errno, ENOENT);
 }
 
 static void test_host_name(void **state)

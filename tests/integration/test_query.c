@@ -153,6 +153,17 @@ static void test_multi_statement_error_keeps_earlier_results(void **state)
     myr_future_free(f);
     myr_result *ok = sandbox_query(g_conn, "SELECT 'still fine'");
     myr_result_free(ok);
+
+    /* The blocking call hands out the same partial results, with the error. */
+    myr_error err;
+    r = myr_query_sync(g_conn, "SELECT 1; SELECT * FROM no_such_table_xyz; SELECT 3", 50, &err);
+    assert_int_equal(err.code, MYR_ESERVER);
+    assert_int_equal(err.mysql_errno, 1146);
+    assert_string_equal(err.sqlstate, "42S02");
+    assert_non_null(r);
+    assert_string_equal(myr_result_value(r, 0, 0, NULL), "1");
+    assert_null(myr_result_next(r));
+    myr_result_free(r);
 }
 
 static void test_large_value(void **state)
