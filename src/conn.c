@@ -1,11 +1,9 @@
 /*
- * src/conn.c -- the connection: its lifetime, the connect sequence up to
- * the greeting, the pre-submit flush (window permitting, queued bytes go to
- * the transport; a recv is armed while input is expected), cutting received
- * bytes into packets for the state machine of the current state, and death
- * (every queued future resolves with an error). The handshake lives in
- * conn_auth.c, commands in conn_cmd.c and commands.c, socket I/O in the
- * transport (transport.h).
+ * src/conn.c -- the connection's top: creating it (the connect sequence up
+ * to the greeting: name lookup, socket, connect), the engine's completion
+ * dispatcher, closing and freeing it, and its accessors. Below it:
+ * conn_io.c (transport side, packet cutting), conn_auth.c (handshake),
+ * conn_cmd.c + commands.c (commands), conn_state.c (state, death).
  *
  * Lifetime: a connection is freed only when (a) nobody can reach it any
  * more (connect failed, or the user freed/closed it) and (b) the engine has
@@ -26,22 +24,6 @@
 #include "conn_internal.h"
 
 #define MYR__DEFAULT_SOCKET "/run/mysqld/mysqld.sock"
-/* The largest packet accepted from a server: what the login announces. */
-#define MYR__MAX_PACKET 0x40000000u
-
-static const char *const state_names[MYR__CS__LAST] = {
-    "RESOLVING", "SOCKET", "CONNECTING", "GREETING", "AUTH", "READY", "DEAD",
-};
-
-void myr__conn_set_state(myr_conn *c, myr__conn_state s)
-{
-#ifdef MYR_TRACE_STATES
-    fprintf(stderr, "myring: conn %p %s -> %s\n", (void *)c, state_names[c->state], state_names[s]);
-#else
-    (void)state_names;
-#endif
-    c->state = (uint8_t)s;
-}
 
 /* ---------------------------------------------------------------- freeing */
 
@@ -69,214 +51,6 @@ static void conn_on_release(ur_owner *o)
         myr__future_resolve(close_fut, 0, NULL);
 }
 
-static void unlink_conn(myr_conn *c)
-{
-    myr_loop *loop = c->loop;
-    if (c->loop_prev)
-        c->loop_prev->loop_next = c->loop_next;
-    else if (loop->conns == c)
-        loop->conns = c->loop_next;
-    if (c->loop_next)
-        c->loop_next->loop_prev = c->loop_prev;
-    c->loop_next = c->loop_prev = NULL;
-    if (c->dirty) {
-        for (myr_conn **pp = &loop->dirty; *pp; pp = &(*pp)->dirty_next)
-            if (*pp == c) {
-                *pp = c->dirty_next;
-                break;
-            }
-        c->dirty = 0;
-    }
-}
-
-/* Nobody needs c any more: free it once the kernel is done with it. */
-void myr__conn_release(myr_conn *c)
-{
-    if (c->release_requested)
-        return;
-    c->release_requested = 1;
-    ur_timer_stop(c->loop->ur, &c->timer);
-    unlink_conn(c);
-    if (c->loop->ticking) {
-        c->release_next = c->loop->releasing;
-        c->loop->releasing = c;
-    } else {
-        ur_owner_release(&c->owner);
-    }
-}
-
-/* ------------------------------------------------------------------ death */
-
-void myr__conn_die(myr_conn *c, const myr_error *err)
-{
-    if (c->state == MYR__CS_DEAD)
-        return;
-    myr__conn_set_state(c, MYR__CS_DEAD);
-    c->dead_once = 1;
-    c->death = myr__strdup(err->message);
-    ur_timer_stop(c->loop->ur, &c->timer);
-    c->tp->abort(c);
-    myr_future *cf = c->connect_fut;
-    c->connect_fut = NULL;
-    myr__conn_fail_cmds(c, err);
-    if (cf != NULL) {
-        /* Nobody ever had this connection: it goes with its connect. */
-        myr__conn_release(c);
-        myr__future_resolve(cf, err->code, err);
-    } else if (c->closing) {
-        myr__conn_release(c);
-    }
-    /* A user-owned connection waits for myr_conn_free/myr_close. */
-}
-
-static void conn_vfail(myr_conn *c, int code, unsigned mysql_errno, int sys_errno, const char *fmt,
-                       va_list ap)
-{
-    myr_error e;
-    char msg[sizeof e.message];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    myr__error_set(&e, code, mysql_errno, NULL, "%s", msg);
-    e.sys_errno = sys_errno;
-    myr__conn_die(c, &e);
-}
-
-void myr__conn_fail(myr_conn *c, int code, unsigned mysql_errno, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    conn_vfail(c, code, mysql_errno, 0, fmt, ap);
-    va_end(ap);
-}
-
-/* A failure with the OS errno behind it (kept in myr_error.sys_errno). */
-__attribute__((format(printf, 5, 6)))
-static void conn_fail_os(myr_conn *c, int code, unsigned mysql_errno, int sys_errno, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    conn_vfail(c, code, mysql_errno, sys_errno, fmt, ap);
-    va_end(ap);
-}
-
-/* The connection ended under us: which error that is depends on the stage. */
-void myr__conn_lost(myr_conn *c, int err)
-{
-    if (c->state < MYR__CS_GREETING || c->state == MYR__CS_DEAD)
-        return;   /* handled by the connect path */
-    const char *why = err ? strerror(err) : "connection closed by the server";
-    if (c->state == MYR__CS_GREETING)
-        conn_fail_os(c, MYR_ECONNLOST, 2013, err,
-                     "Lost connection to server at 'reading initial communication packet' (%s)", why);
-    else if (c->state == MYR__CS_AUTH)
-        conn_fail_os(c, MYR_ECONNLOST, 2013, err,
-                     "Lost connection to server at 'reading authorization packet' (%s)", why);
-    else if (c->ncmds > 0)
-        conn_fail_os(c, MYR_ECONNLOST, 2013, err, "Lost connection to server during query (%s)", why);
-    else
-        conn_fail_os(c, MYR_EGONE, 2006, err, "Server has gone away (%s)", why);
-}
-
-/* ------------------------------------------------------------------- I/O */
-
-void myr__conn_kick(myr_conn *c)
-{
-    myr__loop_mark_dirty(c->loop, c);
-}
-
-/* Before the tick's submit: queued bytes to the transport (if the window
- * lets them go), and a recv while input is expected. */
-void myr__conn_flush(myr_conn *c)
-{
-    if (c->state < MYR__CS_GREETING || c->state == MYR__CS_DEAD || c->release_requested)
-        return;
-    if (myr__buf_unread(&c->out) > 0 && myr__conn_window_open(c)) {
-        int rc = c->tp->flush(c);
-        if (rc < 0) {
-            conn_fail_os(c, rc == -ENOMEM ? MYR_ENOMEM : rc, 2008, rc > -4096 ? -rc : 0,
-                         "cannot queue a send: %s", myr_strerror(rc));
-            return;
-        }
-        if (rc > 0)
-            myr__conn_handed(c);
-    }
-    if (myr__conn_wants_input(c)) {
-        int rc = c->tp->recv(c);
-        if (rc < 0) {
-            if (rc == MYR_ENOMEM)
-                myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory for a receive buffer");
-            else
-                conn_fail_os(c, rc == -ENOMEM ? MYR_ENOMEM : rc, 2008, rc > -4096 ? -rc : 0,
-                             "cannot queue a receive: %s", myr_strerror(rc));
-            return;
-        }
-        if (rc > 0 && c->opts.read_timeout_ms > 0 && c->state == MYR__CS_READY)
-            ur_timer_start(c->loop->ur, &c->timer,
-                           ur_now_ns() + (uint64_t)c->opts.read_timeout_ms * 1000000u);
-    }
-}
-
-void myr__conn_sent(myr_conn *c, size_t n)
-{
-    c->sent_pos += n;
-    myr__conn_advance(c);
-    if (c->state != MYR__CS_DEAD && !c->release_requested)
-        myr__conn_kick(c);
-}
-
-/* One whole packet: to the state machine of the current state. */
-static void packet(myr_conn *c, const uint8_t *p, size_t len)
-{
-    if (c->state == MYR__CS_READY)
-        myr__conn_response(c, p, len);
-    else
-        myr__conn_auth_packet(c, p, len);
-}
-
-void myr__conn_input(myr_conn *c)
-{
-    while (c->state != MYR__CS_DEAD && !c->release_requested) {
-        c->in.rpos += myr__conn_rows(c, myr__buf_rptr(&c->in), myr__buf_unread(&c->in));
-        if (c->state == MYR__CS_DEAD)
-            return;
-        const uint8_t *payload;
-        size_t plen, need = 0;
-        long n = myr__pkt_next(&c->reader, myr__buf_rptr(&c->in), myr__buf_unread(&c->in), &payload,
-                               &plen, &need);
-        if (n < 0) {
-            if (n == MYR_ENOMEM)
-                myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory joining a large packet");
-            else
-                myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (bad sequence id)");
-            return;
-        }
-        if (n == 0) {
-            c->need = need;
-            break;
-        }
-        c->in.rpos += (size_t)n;
-        if (payload != NULL)
-            packet(c, payload, plen);
-        else if (c->reader.join.len > MYR__MAX_PACKET) {
-            myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (larger than %u bytes)",
-                           MYR__MAX_PACKET);
-            return;
-        }
-    }
-    if (c->state == MYR__CS_DEAD || c->release_requested)
-        return;
-    if (c->in.rpos == c->in.len)
-        myr__buf_reset(&c->in);
-    if (c->ncmds == 0 && c->state == MYR__CS_READY) {
-        ur_timer_stop(c->loop->ur, &c->timer);
-        /* An idle connection holds no I/O buffer: all go back to the loop
-         * (each give is a no-op unless the buffer is empty). */
-        myr__loop_buf_give(c->loop, &c->in);
-        myr__loop_buf_give(c->loop, &c->out);
-        c->tp->idle(c);
-    }
-    myr__conn_kick(c);   /* re-arm the recv / let held commands go */
-}
-
 /* ------------------------------------------------------------ connecting */
 
 static void on_timer(ur_timer *t)
@@ -294,10 +68,10 @@ static void on_timer(ur_timer *t)
 static void connect_failed(myr_conn *c, int err)
 {
     if (c->addr_family == AF_UNIX)
-        conn_fail_os(c, MYR_EUNIXSOCK, 2002, err, "Can't connect to local server through socket '%s' (%d)",
+        myr__conn_fail_os(c, MYR_EUNIXSOCK, 2002, err, "Can't connect to local server through socket '%s' (%d)",
                      c->opts.unix_socket ? c->opts.unix_socket : MYR__DEFAULT_SOCKET, err);
     else
-        conn_fail_os(c, MYR_ECONNECT, 2003, err, "Can't connect to server on '%s' (%d)",
+        myr__conn_fail_os(c, MYR_ECONNECT, 2003, err, "Can't connect to server on '%s' (%d)",
                      c->opts.host ? c->opts.host : "localhost", err);
 }
 
@@ -540,10 +314,16 @@ myr_future *myr_close(myr_conn *c)
     if (c == NULL)
         return NULL;
     if (c->own_loop != NULL) {
-        /* A private loop goes with its connection: close synchronously and
-         * hand back a future that is already resolved. */
-        myr_error err;
-        int rc = myr_close_sync(c, &err);
+        /* A private loop goes with its connection: close on it, run it
+         * until closed, free it, and hand back a future that is already
+         * resolved (with no loop). */
+        myr_loop *own = c->own_loop;
+        c->own_loop = NULL;
+        myr_future *cf = myr_close(c);
+        int rc = cf ? myr_await(cf, -1) : MYR_ENOMEM;
+        myr_error err = cf ? *myr_future_error(cf) : (myr_error){0};
+        myr_future_free(cf);
+        myr_loop_free(own);
         myr_future *f = myr__future_new(NULL, MYR__FUT_PLAIN);
         if (f != NULL)
             myr__future_resolve(f, rc, rc ? &err : NULL);

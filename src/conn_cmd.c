@@ -2,7 +2,7 @@
  * src/conn_cmd.c -- commands on a READY connection: the queue (pipelined:
  * results are matched to commands in order), the window policy that decides
  * when queued commands leave, reading each response through the codec into
- * the command's sink, and the blocking wrappers. What differs between
+ * the command's sink. What differs between
  * command kinds is in the command table (commands.c), not here.
  *
  * The window (MYR_OPT_PIPELINE_REFILL, default 0): commands queued while
@@ -76,35 +76,18 @@ int myr__conn_wants_input(const myr_conn *c)
     return c->state == MYR__CS_READY && c->awaiting > 0;
 }
 
-/* Take the head off the queue (the caller finishes it). */
-static myr__cmd *pop_head(myr_conn *c)
-{
-    myr__cmd *cmd = c->cmd_head;
-    c->cmd_head = cmd->next;
-    if (c->cmd_head == NULL)
-        c->cmd_tail = NULL;
-    c->ncmds--;
-    if (cmd->kind->reply) {
-        c->nreply--;
-        if (c->awaiting > 0)
-            c->awaiting--;
-    }
-    cmd->next = NULL;
-    return cmd;
-}
-
 void myr__conn_advance(myr_conn *c)
 {
     while (c->state == MYR__CS_READY && c->cmd_head != NULL && !c->cmd_head->kind->reply &&
            c->sent_pos >= c->cmd_head->end_pos) {
-        myr__cmd *cmd = pop_head(c);
+        myr__cmd *cmd = myr__conn_pop_head(c);
         cmd->kind->finish(c, cmd, 0, NULL);
     }
 }
 
 void myr__conn_finish_head(myr_conn *c, int status, const myr_error *err)
 {
-    myr__cmd *cmd = pop_head(c);
+    myr__cmd *cmd = myr__conn_pop_head(c);
     if (status == 0 && cmd->res.tail != NULL)
         c->server_status = (uint16_t)cmd->res.tail->status;
     myr__resp_init(&c->resp, c->caps);
@@ -114,15 +97,6 @@ void myr__conn_finish_head(myr_conn *c, int status, const myr_error *err)
     myr__conn_advance(c);
     if (myr__buf_unread(&c->out) > 0)
         myr__conn_kick(c);   /* the window may have opened */
-}
-
-void myr__conn_fail_cmds(myr_conn *c, const myr_error *err)
-{
-    while (c->cmd_head != NULL) {
-        myr__cmd *cmd = pop_head(c);
-        cmd->kind->finish(c, cmd, err->code, err);
-    }
-    c->nreply = c->awaiting = 0;
 }
 
 /* ---------------------------------------------------------------- responses */
@@ -260,71 +234,3 @@ myr_future *myr_select_db(myr_conn *c, const char *db)
     return command(c, &myr__cmd_init_db, db, db ? strlen(db) : 0);
 }
 
-/* ------------------------------------------------------------ blocking calls */
-
-/* Await f and report its outcome in *err: the future's own error, or why
- * the wait itself failed (never code 0 on failure). */
-static int await_take(myr_future *f, myr_error *err)
-{
-    if (f == NULL) {
-        myr__error_set(err, MYR_ENOMEM, 0, NULL, "out of memory creating a future");
-        return MYR_ENOMEM;
-    }
-    int rc = myr_await(f, -1);
-    if (err == NULL)
-        return rc;
-    if (rc == 0)
-        memset(err, 0, sizeof *err);
-    else if (myr_future_done(f))
-        *err = *myr_future_error(f);
-    else
-        myr__error_set(err, rc, 0, NULL, "waiting for the operation failed: %s", myr_strerror(rc));
-    return rc;
-}
-
-myr_conn *myr_connect_sync(myr_loop *loop, const myr_conn_opts *opts, myr_error *err)
-{
-    myr_loop *own = NULL;
-    if (loop == NULL && (loop = own = myr_loop_new(NULL, err)) == NULL)
-        return NULL;
-    myr_future *f = myr_connect(loop, opts);
-    int rc = await_take(f, err);
-    myr_conn *c = rc == 0 ? myr_future_take_conn(f) : NULL;
-    myr_future_free(f);
-    if (c != NULL)
-        c->own_loop = own;
-    else
-        myr_loop_free(own);
-    return c;
-}
-
-myr_result *myr_query_sync(myr_conn *c, const char *sql, size_t len, myr_error *err)
-{
-    myr_future *f = myr_query(c, sql, len);
-    (void)await_take(f, err);
-    /* On error too: the results that arrived before it, as the future gives. */
-    myr_result *r = myr_future_take_result(f);
-    myr_future_free(f);
-    return r;
-}
-
-int myr_ping_sync(myr_conn *c, myr_error *err)
-{
-    myr_future *f = myr_ping(c);
-    int rc = await_take(f, err);
-    myr_future_free(f);
-    return rc;
-}
-
-int myr_close_sync(myr_conn *c, myr_error *err)
-{
-    if (c == NULL)
-        return 0;
-    myr_loop *own = c->own_loop;
-    c->own_loop = NULL;
-    myr_future *f = myr_close(c);
-    int rc = await_take(f, err);
-    myr_future_free(f);
-    myr_loop_free(own);
-    return rc;
-}

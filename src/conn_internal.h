@@ -1,7 +1,9 @@
-/* src/conn_internal.h -- what the connection's files share: conn.c
- * (lifetime, connect, input dispatch, death), conn_auth.c (handshake),
- * conn_cmd.c (command queue, window, responses), commands.c (the command
- * table) and the transports. */
+/* src/conn_internal.h -- what the connection's files share. From the top:
+ * conn.c (create, connect, close, free), sync.c (blocking calls),
+ * transport_plain.c (socket I/O), conn_io.c (flush, input, packet cutting),
+ * conn_auth.c (handshake), conn_cmd.c (queue, window, responses),
+ * commands.c (the command table), conn_state.c (state, release, death).
+ * Each calls only files below it (tests/integration/test_layers.sh). */
 #ifndef MYR_CONN_INTERNAL_H
 #define MYR_CONN_INTERNAL_H
 
@@ -36,6 +38,9 @@ void myr__conn_set_state(myr_conn *c, myr__conn_state s);
 void myr__conn_die(myr_conn *c, const myr_error *err);
 void myr__conn_fail(myr_conn *c, int code, unsigned mysql_errno, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The same with the OS errno behind it (kept in myr_error.sys_errno). */
+void myr__conn_fail_os(myr_conn *c, int code, unsigned mysql_errno, int sys_errno, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 void myr__conn_release(myr_conn *c);
 /* Bytes are waiting to be sent or a recv must be armed: do it before the
  * next submit (myr__conn_flush from the loop). */
@@ -54,6 +59,8 @@ void myr__conn_response(myr_conn *c, const uint8_t *p, size_t len);
 size_t myr__conn_rows(myr_conn *c, const uint8_t *buf, size_t n);
 /* The head command is over: take it off the queue and finish it. */
 void myr__conn_finish_head(myr_conn *c, int status, const myr_error *err);
+/* Take the head command off the queue (the caller finishes it). */
+myr__cmd *myr__conn_pop_head(myr_conn *c);
 /* Every queued command fails with err (the connection died). */
 void myr__conn_fail_cmds(myr_conn *c, const myr_error *err);
 /* Bytes up to c->sent_pos have left: commands without reply at the head

@@ -1,0 +1,129 @@
+/*
+ * src/conn_io.c -- a connection's side of the transport: the pre-submit
+ * flush (queued bytes go to the transport when the window lets them, a recv
+ * is armed while input is expected), what the transport reports back (bytes
+ * in, bytes sent, the stream lost), and cutting received bytes into packets
+ * for the state machine of the current state (handshake or commands).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "conn_internal.h"
+
+/* The largest packet accepted from a server: what the login announces. */
+#define MYR__MAX_PACKET 0x40000000u
+
+/* The connection ended under us: which error that is depends on the stage. */
+void myr__conn_lost(myr_conn *c, int err)
+{
+    if (c->state < MYR__CS_GREETING || c->state == MYR__CS_DEAD)
+        return;   /* handled by the connect path */
+    const char *why = err ? strerror(err) : "connection closed by the server";
+    if (c->state == MYR__CS_GREETING)
+        myr__conn_fail_os(c, MYR_ECONNLOST, 2013, err,
+                     "Lost connection to server at 'reading initial communication packet' (%s)", why);
+    else if (c->state == MYR__CS_AUTH)
+        myr__conn_fail_os(c, MYR_ECONNLOST, 2013, err,
+                     "Lost connection to server at 'reading authorization packet' (%s)", why);
+    else if (c->ncmds > 0)
+        myr__conn_fail_os(c, MYR_ECONNLOST, 2013, err, "Lost connection to server during query (%s)", why);
+    else
+        myr__conn_fail_os(c, MYR_EGONE, 2006, err, "Server has gone away (%s)", why);
+}
+
+/* ------------------------------------------------------------------- I/O */
+
+/* Before the tick's submit: queued bytes to the transport (if the window
+ * lets them go), and a recv while input is expected. */
+void myr__conn_flush(myr_conn *c)
+{
+    if (c->state < MYR__CS_GREETING || c->state == MYR__CS_DEAD || c->release_requested)
+        return;
+    if (myr__buf_unread(&c->out) > 0 && myr__conn_window_open(c)) {
+        int rc = c->tp->flush(c);
+        if (rc < 0) {
+            myr__conn_fail_os(c, rc == -ENOMEM ? MYR_ENOMEM : rc, 2008, rc > -4096 ? -rc : 0,
+                         "cannot queue a send: %s", myr_strerror(rc));
+            return;
+        }
+        if (rc > 0)
+            myr__conn_handed(c);
+    }
+    if (myr__conn_wants_input(c)) {
+        int rc = c->tp->recv(c);
+        if (rc < 0) {
+            if (rc == MYR_ENOMEM)
+                myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory for a receive buffer");
+            else
+                myr__conn_fail_os(c, rc == -ENOMEM ? MYR_ENOMEM : rc, 2008, rc > -4096 ? -rc : 0,
+                             "cannot queue a receive: %s", myr_strerror(rc));
+            return;
+        }
+        if (rc > 0 && c->opts.read_timeout_ms > 0 && c->state == MYR__CS_READY)
+            ur_timer_start(c->loop->ur, &c->timer,
+                           ur_now_ns() + (uint64_t)c->opts.read_timeout_ms * 1000000u);
+    }
+}
+
+void myr__conn_sent(myr_conn *c, size_t n)
+{
+    c->sent_pos += n;
+    myr__conn_advance(c);
+    if (c->state != MYR__CS_DEAD && !c->release_requested)
+        myr__conn_kick(c);
+}
+
+/* One whole packet: to the state machine of the current state. */
+static void packet(myr_conn *c, const uint8_t *p, size_t len)
+{
+    if (c->state == MYR__CS_READY)
+        myr__conn_response(c, p, len);
+    else
+        myr__conn_auth_packet(c, p, len);
+}
+
+void myr__conn_input(myr_conn *c)
+{
+    while (c->state != MYR__CS_DEAD && !c->release_requested) {
+        c->in.rpos += myr__conn_rows(c, myr__buf_rptr(&c->in), myr__buf_unread(&c->in));
+        if (c->state == MYR__CS_DEAD)
+            return;
+        const uint8_t *payload;
+        size_t plen, need = 0;
+        long n = myr__pkt_next(&c->reader, myr__buf_rptr(&c->in), myr__buf_unread(&c->in), &payload,
+                               &plen, &need);
+        if (n < 0) {
+            if (n == MYR_ENOMEM)
+                myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory joining a large packet");
+            else
+                myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (bad sequence id)");
+            return;
+        }
+        if (n == 0) {
+            c->need = need;
+            break;
+        }
+        c->in.rpos += (size_t)n;
+        if (payload != NULL)
+            packet(c, payload, plen);
+        else if (c->reader.join.len > MYR__MAX_PACKET) {
+            myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (larger than %u bytes)",
+                           MYR__MAX_PACKET);
+            return;
+        }
+    }
+    if (c->state == MYR__CS_DEAD || c->release_requested)
+        return;
+    if (c->in.rpos == c->in.len)
+        myr__buf_reset(&c->in);
+    if (c->ncmds == 0 && c->state == MYR__CS_READY) {
+        ur_timer_stop(c->loop->ur, &c->timer);
+        /* An idle connection holds no I/O buffer: all go back to the loop
+         * (each give is a no-op unless the buffer is empty). */
+        myr__loop_buf_give(c->loop, &c->in);
+        myr__loop_buf_give(c->loop, &c->out);
+        c->tp->idle(c);
+    }
+    myr__conn_kick(c);   /* re-arm the recv / let held commands go */
+}
+

@@ -1,0 +1,145 @@
+/*
+ * src/conn_state.c -- the lowest part of a connection, which every other
+ * part calls: its state funnel, marking it for the pre-submit flush,
+ * releasing it, and death (the transport is aborted and every queued
+ * command finishes with the error).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "conn_internal.h"
+
+static const char *const state_names[MYR__CS__LAST] = {
+    "RESOLVING", "SOCKET", "CONNECTING", "GREETING", "AUTH", "READY", "DEAD",
+};
+
+void myr__conn_set_state(myr_conn *c, myr__conn_state s)
+{
+#ifdef MYR_TRACE_STATES
+    fprintf(stderr, "myring: conn %p %s -> %s\n", (void *)c, state_names[c->state], state_names[s]);
+#else
+    (void)state_names;
+#endif
+    c->state = (uint8_t)s;
+}
+
+void myr__conn_kick(myr_conn *c)
+{
+    myr__loop_mark_dirty(c->loop, c);
+}
+
+/* ---------------------------------------------------------------- release */
+
+static void unlink_conn(myr_conn *c)
+{
+    myr_loop *loop = c->loop;
+    if (c->loop_prev)
+        c->loop_prev->loop_next = c->loop_next;
+    else if (loop->conns == c)
+        loop->conns = c->loop_next;
+    if (c->loop_next)
+        c->loop_next->loop_prev = c->loop_prev;
+    c->loop_next = c->loop_prev = NULL;
+    if (c->dirty) {
+        for (myr_conn **pp = &loop->dirty; *pp; pp = &(*pp)->dirty_next)
+            if (*pp == c) {
+                *pp = c->dirty_next;
+                break;
+            }
+        c->dirty = 0;
+    }
+}
+
+/* Nobody needs c any more: free it once the kernel is done with it. */
+void myr__conn_release(myr_conn *c)
+{
+    if (c->release_requested)
+        return;
+    c->release_requested = 1;
+    ur_timer_stop(c->loop->ur, &c->timer);
+    unlink_conn(c);
+    if (c->loop->ticking) {
+        c->release_next = c->loop->releasing;
+        c->loop->releasing = c;
+    } else {
+        ur_owner_release(&c->owner);
+    }
+}
+
+/* Take the head off the queue (the caller finishes it). */
+myr__cmd *myr__conn_pop_head(myr_conn *c)
+{
+    myr__cmd *cmd = c->cmd_head;
+    c->cmd_head = cmd->next;
+    if (c->cmd_head == NULL)
+        c->cmd_tail = NULL;
+    c->ncmds--;
+    if (cmd->kind->reply) {
+        c->nreply--;
+        if (c->awaiting > 0)
+            c->awaiting--;
+    }
+    cmd->next = NULL;
+    return cmd;
+}
+
+void myr__conn_fail_cmds(myr_conn *c, const myr_error *err)
+{
+    while (c->cmd_head != NULL) {
+        myr__cmd *cmd = myr__conn_pop_head(c);
+        cmd->kind->finish(c, cmd, err->code, err);
+    }
+    c->nreply = c->awaiting = 0;
+}
+
+/* ------------------------------------------------------------------ death */
+
+void myr__conn_die(myr_conn *c, const myr_error *err)
+{
+    if (c->state == MYR__CS_DEAD)
+        return;
+    myr__conn_set_state(c, MYR__CS_DEAD);
+    c->dead_once = 1;
+    c->death = myr__strdup(err->message);
+    ur_timer_stop(c->loop->ur, &c->timer);
+    c->tp->abort(c);
+    myr_future *cf = c->connect_fut;
+    c->connect_fut = NULL;
+    myr__conn_fail_cmds(c, err);
+    if (cf != NULL) {
+        /* Nobody ever had this connection: it goes with its connect. */
+        myr__conn_release(c);
+        myr__future_resolve(cf, err->code, err);
+    } else if (c->closing) {
+        myr__conn_release(c);
+    }
+    /* A user-owned connection waits for myr_conn_free/myr_close. */
+}
+
+static void conn_vfail(myr_conn *c, int code, unsigned mysql_errno, int sys_errno, const char *fmt,
+                       va_list ap)
+{
+    myr_error e;
+    char msg[sizeof e.message];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    myr__error_set(&e, code, mysql_errno, NULL, "%s", msg);
+    e.sys_errno = sys_errno;
+    myr__conn_die(c, &e);
+}
+
+void myr__conn_fail(myr_conn *c, int code, unsigned mysql_errno, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    conn_vfail(c, code, mysql_errno, 0, fmt, ap);
+    va_end(ap);
+}
+
+void myr__conn_fail_os(myr_conn *c, int code, unsigned mysql_errno, int sys_errno, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    conn_vfail(c, code, mysql_errno, sys_errno, fmt, ap);
+    va_end(ap);
+}
+
