@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -484,6 +485,178 @@ static void test_garbage(void **state)
     }
 }
 
+
+/* ------------------------------------------------- the sink (one row path) */
+/* A sink that writes what it is told as text: "ok(1) cols(2) col0 col1
+ * row[1|alice] end(2)", so a whole response is one string to compare. */
+typedef struct rec {
+    char log[512];
+    myr__field slots[4];
+    int fail_at;     /* return MYR_ENOMEM at this call (1-based), 0 never */
+    int calls;
+} rec;
+
+static int rec_call(rec *r)
+{
+    return ++r->calls == r->fail_at ? MYR_ENOMEM : 0;
+}
+static void rec_add(rec *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = strlen(r->log);
+    vsnprintf(r->log + n, sizeof r->log - n, fmt, ap);
+    va_end(ap);
+}
+static int rec_ok(void *ctx, const myr__ok *ok)
+{
+    rec_add(ctx, "ok(%d) ", (int)ok->affected_rows);
+    return rec_call(ctx);
+}
+static int rec_columns(void *ctx, uint64_t n)
+{
+    rec_add(ctx, "cols(%d) ", (int)n);
+    return rec_call(ctx);
+}
+static int rec_column(void *ctx, size_t i, const myr_column *col, const uint8_t *p, size_t len)
+{
+    (void)p;
+    (void)len;
+    rec_add(ctx, "col%zu=%.*s ", i, (int)col->name_len, col->name);
+    return rec_call(ctx);
+}
+static myr__field *rec_slots(void *ctx)
+{
+    rec *r = ctx;
+    return rec_call(r) ? NULL : r->slots;
+}
+static int rec_row(void *ctx, myr__field *f, const uint8_t *p, size_t len)
+{
+    rec *r = ctx;
+    rec_add(r, "row[");
+    for (size_t i = 0; i < 2; i++) {
+        assert_true(f[i].ptr == NULL || (f[i].ptr >= p && f[i].ptr + f[i].len <= p + len));
+        if (f[i].ptr == NULL)
+            rec_add(r, i ? "|NULL" : "NULL");
+        else
+            rec_add(r, i ? "|%.*s" : "%.*s", (int)f[i].len, (const char *)f[i].ptr);
+    }
+    rec_add(r, "] ");
+    return rec_call(r);
+}
+static int rec_end(void *ctx, const myr__ok *ok)
+{
+    rec_add(ctx, "end(%d) ", (int)ok->status);
+    return rec_call(ctx);
+}
+static const myr__sink rec_sink = {rec_ok, rec_columns, rec_column, rec_slots, rec_row, rec_end};
+
+static void test_resp_read_sink(void **state)
+{
+    (void)state;
+    /* Two result sets then an OK, without DEPRECATE_EOF. */
+    const pkt pkts[] = {P("\x02"), P(COL_ID), P(COL_NAME), P(EOF_PKT), P(ROW_1), P(ROW_NULL), P(EOF_MORE),
+                        P("\x02"), P(COL_ID), P(COL_NAME), P(EOF_PKT), P(EOF_MORE), P(OK_UPDATE)};
+    const int want[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, MYR__RESP_DONE};
+    myr__resp r;
+    myr__resp_init(&r, CAPS41);
+    rec rc = {0};
+    myr__err e;
+    for (size_t i = 0; i < sizeof pkts / sizeof pkts[0]; i++)
+        assert_int_equal(myr__resp_read(&r, pkts[i].p, pkts[i].len, &rec_sink, &rc, &e), want[i]);
+    assert_string_equal(rc.log, "cols(2) col0=id col1=name row[1|alice] row[2|NULL] end(10) "
+                                "cols(2) col0=id col1=name end(10) ok(1) ");
+    /* An error ends it, with the server's code and message. */
+    myr__resp_init(&r, CAPS_DEOF);
+    pkt err = P(ERR_KILLED);
+    assert_int_equal(myr__resp_read(&r, (const uint8_t *)"\x02", 1, &rec_sink, &rc, &e), MYR__RESP_MORE);
+    assert_int_equal(myr__resp_read(&r, err.p, err.len, &rec_sink, &rc, &e), MYR__RESP_ERR);
+    assert_int_equal(e.code, 1317);
+    assert_string_equal(e.sqlstate, "70100");
+    /* LOCAL INFILE is handed back to the caller. */
+    myr__resp_init(&r, CAPS41);
+    assert_int_equal(myr__resp_read(&r, (const uint8_t *)"\xfb" "f.txt", 6, &rec_sink, &rc, &e),
+                     MYR__RESP_INFILE);
+    /* A malformed row and a packet that cannot come here. */
+    myr__resp_init(&r, CAPS_DEOF);
+    memset(&rc, 0, sizeof rc);
+    const pkt head[] = {P("\x02"), P(COL_ID), P(COL_NAME)};
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(myr__resp_read(&r, head[i].p, head[i].len, &rec_sink, &rc, &e), MYR__RESP_MORE);
+    assert_int_equal(myr__resp_read(&r, (const uint8_t *)"\x01" "1" "\x09" "x", 4, &rec_sink, &rc, &e),
+                     MYR_EMALFORMED);
+    myr__resp_init(&r, CAPS41);
+    assert_int_equal(myr__resp_read(&r, (const uint8_t *)"\xfe\x00\x00\x02\x00", 5, &rec_sink, &rc, &e),
+                     MYR_EMALFORMED);
+}
+
+/* A sink that fails stops the response with its error, at every call. */
+static void test_resp_read_sink_fails(void **state)
+{
+    (void)state;
+    const pkt pkts[] = {P("\x02"), P(COL_ID), P(COL_NAME), P(ROW_1), P(ROW_NULL), P(OK_END)};
+    for (int fail_at = 1; fail_at <= 7; fail_at++) {
+        myr__resp r;
+        myr__resp_init(&r, CAPS_DEOF);
+        rec rc = {.fail_at = fail_at};
+        myr__err e;
+        int got = 0;
+        for (size_t i = 0; i < sizeof pkts / sizeof pkts[0]; i++) {
+            got = myr__resp_read(&r, pkts[i].p, pkts[i].len, &rec_sink, &rc, &e);
+            if (got < 0)
+                break;
+        }
+        assert_int_equal(got, MYR_ENOMEM);
+    }
+}
+
+/* Framed bytes: a frame header (len, seq) before each payload. */
+static size_t frame(uint8_t *out, uint8_t seq, const pkt *p)
+{
+    out[0] = (uint8_t)p->len;
+    out[1] = (uint8_t)(p->len >> 8);
+    out[2] = (uint8_t)(p->len >> 16);
+    out[3] = seq;
+    memcpy(out + 4, p->p, p->len);
+    return 4 + p->len;
+}
+
+static void test_resp_rows_fast_path(void **state)
+{
+    (void)state;
+    myr__resp r;
+    myr__resp_init(&r, CAPS_DEOF);
+    rec rc = {0};
+    myr__err e;
+    uint8_t seq = 1;
+    /* Not in rows yet: nothing taken. */
+    uint8_t buf[256];
+    pkt r1 = P(ROW_1), rn = P(ROW_NULL), end = P(OK_END);
+    size_t n = frame(buf, 4, &r1);
+    assert_int_equal(myr__resp_rows(&r, &seq, buf, n, &rec_sink, &rc), 0);
+    const pkt head[] = {P("\x02"), P(COL_ID), P(COL_NAME)};
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(myr__resp_read(&r, head[i].p, head[i].len, &rec_sink, &rc, &e), MYR__RESP_MORE);
+    seq = 4;
+    n = frame(buf, 4, &r1);
+    size_t two = n + frame(buf + n, 5, &rn);
+    size_t all = two + frame(buf + two, 6, &end);
+    /* Two rows taken straight from the stream; it stops at the end packet. */
+    assert_int_equal(myr__resp_rows(&r, &seq, buf, all, &rec_sink, &rc), (long)two);
+    assert_int_equal(seq, 6);
+    assert_string_equal(rc.log, "cols(2) col0=id col1=name row[1|alice] row[2|NULL] ");
+    /* A partial frame, or one with the wrong sequence id, is left alone. */
+    seq = 4;
+    assert_int_equal(myr__resp_rows(&r, &seq, buf, n - 1, &rec_sink, &rc), 0);
+    seq = 9;
+    assert_int_equal(myr__resp_rows(&r, &seq, buf, two, &rec_sink, &rc), 0);
+    /* A malformed row inside a frame is an error. */
+    pkt bad = P("\x01" "1" "\x09" "x");
+    seq = 4;
+    n = frame(buf, 4, &bad);
+    assert_int_equal(myr__resp_rows(&r, &seq, buf, n, &rec_sink, &rc), MYR_EMALFORMED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -501,6 +674,9 @@ int main(void)
         cmocka_unit_test(test_resp_row_starting_with_fe),
         cmocka_unit_test(test_resp_malformed),
         cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_resp_read_sink),
+        cmocka_unit_test(test_resp_read_sink_fails),
+        cmocka_unit_test(test_resp_rows_fast_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
