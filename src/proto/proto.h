@@ -178,6 +178,10 @@ typedef struct myr__field { const uint8_t *ptr; size_t len; } myr__field;
 /* Text resultset row with ncols lenenc strings (0xFB = NULL); the row must
  * use the whole payload. */
 int myr__row_parse(const uint8_t *p, size_t len, size_t ncols, myr__field *fields);
+/* The same, copying p into copy (len + 1 bytes) and parsing the copy: the
+ * fields point into it and each value is followed by a NUL (written over
+ * the next value's length prefix once read, or into the extra byte). */
+int myr__row_parse_copy(const uint8_t *p, size_t len, size_t ncols, myr__field *fields, uint8_t *copy);
 
 /* The response machine (private to response.c; in this header only so that
  * a connection can embed it). */
@@ -229,9 +233,12 @@ typedef struct myr__sink {
     int (*ok)(void *ctx, const myr__ok *ok);          /* an OK: a statement without result set */
     int (*columns)(void *ctx, uint64_t ncols);        /* a result set with ncols columns starts */
     int (*column)(void *ctx, size_t i, const myr_column *col, const uint8_t *p, size_t len);
-    /* Room for the next row's ncols fields (NULL: out of memory); the codec
-     * parses the row into it and then calls row() with it. */
-    myr__field *(*row_slots)(void *ctx);
+    /* Room for the next row: its ncols fields (NULL: out of memory) and, if
+     * the sink keeps rows, *copy = len + 1 bytes for the payload (else NULL).
+     * The codec copies the payload there and parses the copy in one pass,
+     * each value then followed by a NUL; without a copy the fields point
+     * into p. Then row() is called with the fields. */
+    myr__field *(*row_slots)(void *ctx, size_t len, uint8_t **copy);
     int (*row)(void *ctx, myr__field *fields, const uint8_t *p, size_t len);
     int (*end)(void *ctx, const myr__ok *ok);         /* the result set ended */
 } myr__sink;

@@ -187,6 +187,48 @@ int myr__row_parse(const uint8_t *p, size_t len, size_t ncols, myr__field *field
     return pos == len ? 0 : MYR_EMALFORMED;
 }
 
+int myr__row_parse_copy(const uint8_t *p, size_t len, size_t ncols, myr__field *fields, uint8_t *copy)
+{
+    /* myr__row_parse fused with the copy: this is the hottest loop of a
+     * large result. */
+    memcpy(copy, p, len);
+    size_t pos = 0;
+    int prev_value = 0;
+    for (size_t i = 0; i < ncols; i++) {
+        if (pos >= len)
+            return MYR_EMALFORMED;
+        size_t at = pos;
+        uint8_t b = copy[pos];
+        if (b < 0xFB) {
+            if (len - pos - 1 < b)
+                return MYR_EMALFORMED;
+            fields[i].ptr = copy + pos + 1;
+            fields[i].len = b;
+            pos += 1 + (size_t)b;
+        } else if (b == 0xFB) {
+            fields[i].ptr = NULL;
+            fields[i].len = 0;
+            pos++;
+        } else {
+            const uint8_t *v;
+            uint64_t vlen;
+            size_t n = myr__lenenc_str(copy + pos, len - pos, &v, &vlen);
+            if (n == 0)
+                return MYR_EMALFORMED;
+            fields[i].ptr = v;
+            fields[i].len = (size_t)vlen;
+            pos += n;
+        }
+        if (prev_value)
+            copy[at] = '\0';   /* ends the previous value: its prefix is read */
+        prev_value = b != 0xFB;
+    }
+    if (pos != len)
+        return MYR_EMALFORMED;
+    copy[len] = '\0';
+    return 0;
+}
+
 void myr__resp_init(myr__resp *r, uint32_t caps)
 {
     memset(r, 0, sizeof *r);
@@ -302,13 +344,17 @@ int myr__resp_feed(myr__resp *r, const uint8_t *p, size_t len, myr__resp_ev *ev)
     return MYR_EMALFORMED;
 }
 
-/* One row payload into the sink's slots, then to the sink. */
-static int sink_row(myr__resp *r, const uint8_t *p, size_t len, const myr__sink *s, void *ctx)
+/* One row payload into the sink's slots, then to the sink (inlined into
+ * the fast path's loop: it runs once per row). */
+static inline __attribute__((always_inline)) int sink_row(size_t ncols, const uint8_t *p, size_t len,
+                                                          const myr__sink *s, void *ctx)
 {
-    myr__field *f = s->row_slots(ctx);
+    uint8_t *copy = NULL;
+    myr__field *f = s->row_slots(ctx, len, &copy);
     if (f == NULL)
         return MYR_ENOMEM;
-    if (myr__row_parse(p, len, (size_t)r->ncols, f) != 0)
+    int rc = copy ? myr__row_parse_copy(p, len, ncols, f, copy) : myr__row_parse(p, len, ncols, f);
+    if (rc != 0)
         return MYR_EMALFORMED;
     return s->row(ctx, f, p, len);
 }
@@ -328,7 +374,7 @@ int myr__resp_read(myr__resp *r, const uint8_t *p, size_t len, const myr__sink *
     case MYR__EV_COLUMNS: rc = s->columns(ctx, ev.ncols); break;
     case MYR__EV_COLUMN: rc = s->column(ctx, ev.col_index, &ev.col, p, len); break;
     case MYR__EV_COLUMNS_END: break;
-    case MYR__EV_ROW: rc = sink_row(r, p, len, s, ctx); break;
+    case MYR__EV_ROW: rc = sink_row((size_t)r->ncols, p, len, s, ctx); break;
     case MYR__EV_ROWS_END: rc = s->end(ctx, &ev.ok); break;
     case MYR__EV_LOCAL_INFILE: return MYR__RESP_INFILE;
     }
@@ -342,19 +388,23 @@ long myr__resp_rows(myr__resp *r, uint8_t *seq, const uint8_t *in, size_t n, con
 {
     if (r->state != S_ROWS)
         return 0;
-    size_t pos = 0;
+    size_t pos = 0, ncols = (size_t)r->ncols;
+    uint8_t sq = *seq;
     while (n - pos > 4) {
         uint32_t plen = myr__u24(in + pos);
-        if (plen == 0 || plen == MYR__PKT_MAX || in[pos + 3] != *seq || n - pos - 4 < plen)
+        if (plen == 0 || plen == MYR__PKT_MAX || in[pos + 3] != sq || n - pos - 4 < plen)
             break;
         const uint8_t *payload = in + pos + 4;
         if (payload[0] == 0xFE || payload[0] == 0xFF)
             break;   /* an end of rows or an error: the general path */
-        int rc = sink_row(r, payload, plen, s, ctx);
-        if (rc != 0)
+        int rc = sink_row(ncols, payload, plen, s, ctx);
+        if (rc != 0) {
+            *seq = sq;
             return rc;
-        (*seq)++;
+        }
+        sq++;
         pos += 4 + plen;
     }
+    *seq = sq;
     return (long)pos;
 }

@@ -49,10 +49,12 @@ static int feed_row(myr__results *rs, size_t n, const char *const *v, const size
         memcpy(pkt + pos, v[i], len);
         pos += len;
     }
-    myr__field *f = myr__results_sink.row_slots(rs);
+    uint8_t *copy = NULL;
+    myr__field *f = myr__results_sink.row_slots(rs, pos, &copy);
     if (f == NULL)
         return MYR_ENOMEM;
-    assert_int_equal(myr__row_parse(pkt, pos, n, f), 0);
+    assert_non_null(copy);   /* the buffered result keeps a copy */
+    assert_int_equal(myr__row_parse_copy(pkt, pos, n, f, copy), 0);
     int rc = myr__results_sink.row(rs, f, pkt, pos);
     memset(pkt, 0xAA, sizeof pkt);   /* the result must not point into the packet */
     return rc;
