@@ -564,8 +564,8 @@ static int run_query(cli *c, cli_splitter *s, const char *sql, size_t len, unsig
     if (last) {
         /* Follow the server's quoting modes, as the reference's parser does. */
         unsigned st = myr_result_status(last);
-        s->no_backslash_escapes = (st & 512) != 0;  /* SERVER_STATUS_NO_BACKSLASH_ESCAPES */
-        s->ansi_quotes = (st & 32768) != 0;         /* SERVER_STATUS_ANSI_QUOTES */
+        s->no_backslash_escapes = (st & MYR_SERVER_STATUS_NO_BACKSLASH_ESCAPES) != 0;
+        s->ansi_quotes = (st & MYR_SERVER_STATUS_ANSI_QUOTES) != 0;
     }
     myr_result_free(res);
     myr_future_free(f);
