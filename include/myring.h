@@ -226,6 +226,24 @@ MYR_API unsigned myr_conn_server_status(const myr_conn *c);
 /* 1 while usable, 0 once the connection died or was closed. */
 MYR_API int myr_conn_alive(const myr_conn *c);
 
+/* Escape len bytes of from (any bytes, NULs included) for use between single
+ * quotes in SQL sent on c, like mysql_real_escape_string(). to must hold at
+ * least 2*len+1 bytes; it receives the escaped bytes and a NUL. Returns the
+ * escaped length, without the NUL. from and to must not overlap.
+ *   - Default: backslash escapes, \0 \n \r \\ \' \" and \Z (for byte 0x1a);
+ *     every other byte is copied.
+ *   - When the server status of c's last OK/EOF (myr_conn_server_status) has
+ *     MYR_SERVER_STATUS_NO_BACKSLASH_ESCAPES: ' becomes '' and nothing else
+ *     changes (a backslash is then an ordinary character). Escape after the
+ *     statement that changes sql_mode has completed, not before.
+ *   - c NULL: backslash escapes.
+ * The escaping is byte-wise, which is safe for the connection charsets
+ * myring supports (utf8mb4, utf8mb3, latin1, binary: no multi-byte character
+ * contains the byte of ' or \). It is NOT safe for charsets such as GBK, Big5
+ * or SJIS, which myring does not offer. Only for string literals: never for
+ * identifiers (`...`) or LIKE wildcards (% and _ are left as they are). */
+MYR_API size_t myr_escape_string(const myr_conn *c, char *to, const char *from, size_t len);
+
 /* Blocking calls: each runs the connection's loop until done. With loop NULL,
  * myr_connect_sync gives the connection a private loop it owns. On failure
  * they return NULL / a negative code and fill *err (err may be NULL). */
