@@ -168,25 +168,30 @@ MYR_API myr_conn_opts *myr_conn_opts_new(void);
 MYR_API void myr_conn_opts_free(myr_conn_opts *o);
 typedef enum myr_opt {
     MYR_OPT_HOST,            /* str: host name or address (IPv4/IPv6) */
-    MYR_OPT_PORT,            /* int */
+    MYR_OPT_PORT,            /* int 0..65535 */
     MYR_OPT_UNIX_SOCKET,     /* str: path; wins over host/port when set */
     MYR_OPT_USER,            /* str */
     MYR_OPT_PASSWORD,        /* str */
     MYR_OPT_DATABASE,        /* str */
-    MYR_OPT_CHARSET,         /* str: "utf8mb4" (default), "utf8mb3", "latin1", "binary" */
-    MYR_OPT_CONNECT_TIMEOUT, /* int ms, 0 = none */
-    MYR_OPT_READ_TIMEOUT,    /* int ms per command, 0 = none; on expiry the
+    MYR_OPT_CHARSET,         /* str: "utf8mb4" (default), "utf8mb3" (or "utf8"),
+                                "latin1", "ascii", "binary"; case-insensitive */
+    MYR_OPT_CONNECT_TIMEOUT, /* int ms 0..INT_MAX, 0 = none */
+    MYR_OPT_READ_TIMEOUT,    /* int ms 0..INT_MAX per command, 0 = none; on expiry the
                                 connection is closed and its futures fail */
-    MYR_OPT_MULTI_STATEMENTS,/* int 0/1, default 1 */
+    MYR_OPT_MULTI_STATEMENTS,/* int 0 = off, any other = on; default on */
     MYR_OPT_LOCAL_INFILE,    /* int 0/1, default 0 (not supported yet: rejected) */
-    MYR_OPT_PIPELINE_REFILL, /* int: pipelining window policy (see myr_query);
+    MYR_OPT_PIPELINE_REFILL, /* int -1..INT_MAX: pipelining window policy (see myr_query);
                                 queued commands are held while more than this
                                 many sent commands await their response, then
                                 leave together. 0 (default) = refill only when
                                 the window has drained; -1 = send at once */
     MYR_OPT__LAST
 } myr_opt;
-/* 0 or MYR_EINVAL (wrong kind of value, or unknown option). */
+/* Set an option. set_str copies value; NULL clears it back to the default.
+ * Returns 0, MYR_EINVAL (o NULL, unknown option, wrong kind of value, value
+ * out of range or unknown charset), MYR_ENOMEM (set_str could not copy) or
+ * MYR_ENOTSUP (MYR_OPT_LOCAL_INFILE on). On error the option keeps its
+ * previous value. */
 MYR_API int myr_conn_opts_set_str(myr_conn_opts *o, myr_opt opt, const char *value);
 MYR_API int myr_conn_opts_set_int(myr_conn_opts *o, myr_opt opt, long value);
 
@@ -238,9 +243,9 @@ MYR_API int myr_conn_alive(const myr_conn *c);
  *     statement that changes sql_mode has completed, not before.
  *   - c NULL: backslash escapes.
  * The escaping is byte-wise, which is safe for the connection charsets
- * myring supports (utf8mb4, utf8mb3, latin1, binary: no multi-byte character
- * contains the byte of ' or \). It is NOT safe for charsets such as GBK, Big5
- * or SJIS, which myring does not offer. Only for string literals: never for
+ * myring supports (utf8mb4, utf8mb3 alias utf8, latin1, ascii, binary: no
+ * multi-byte character contains the byte of ' or \). It is NOT safe for
+ * charsets such as GBK, Big5 or SJIS, which myring does not offer. Only for string literals: never for
  * identifiers (`...`) or LIKE wildcards (% and _ are left as they are). */
 MYR_API size_t myr_escape_string(const myr_conn *c, char *to, const char *from, size_t len);
 
