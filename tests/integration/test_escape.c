@@ -60,7 +60,7 @@ static myr_result *query(myr_conn *c, const sqlbuf *b)
 {
     myr_error err;
     myr_result *r = myr_query_sync(c, b->p, b->len, &err);
-    if (r == NULL)
+    if (r == NULL || err.code != 0)
         fail_msg("query failed: %u (%s) %s", err.mysql_errno, err.sqlstate, err.message);
     return r;
 }
