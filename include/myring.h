@@ -168,25 +168,30 @@ MYR_API myr_conn_opts *myr_conn_opts_new(void);
 MYR_API void myr_conn_opts_free(myr_conn_opts *o);
 typedef enum myr_opt {
     MYR_OPT_HOST,            /* str: host name or address (IPv4/IPv6) */
-    MYR_OPT_PORT,            /* int */
+    MYR_OPT_PORT,            /* int 0..65535 */
     MYR_OPT_UNIX_SOCKET,     /* str: path; wins over host/port when set */
     MYR_OPT_USER,            /* str */
     MYR_OPT_PASSWORD,        /* str */
     MYR_OPT_DATABASE,        /* str */
-    MYR_OPT_CHARSET,         /* str: "utf8mb4" (default), "utf8mb3", "latin1", "binary" */
-    MYR_OPT_CONNECT_TIMEOUT, /* int ms, 0 = none */
-    MYR_OPT_READ_TIMEOUT,    /* int ms per command, 0 = none; on expiry the
+    MYR_OPT_CHARSET,         /* str: "utf8mb4" (default), "utf8mb3" (or "utf8"),
+                                "latin1", "ascii", "binary"; case-insensitive */
+    MYR_OPT_CONNECT_TIMEOUT, /* int ms 0..INT_MAX, 0 = none */
+    MYR_OPT_READ_TIMEOUT,    /* int ms 0..INT_MAX per command, 0 = none; on expiry the
                                 connection is closed and its futures fail */
-    MYR_OPT_MULTI_STATEMENTS,/* int 0/1, default 1 */
+    MYR_OPT_MULTI_STATEMENTS,/* int 0 = off, any other = on; default on */
     MYR_OPT_LOCAL_INFILE,    /* int 0/1, default 0 (not supported yet: rejected) */
-    MYR_OPT_PIPELINE_REFILL, /* int: pipelining window policy (see myr_query);
+    MYR_OPT_PIPELINE_REFILL, /* int -1..INT_MAX: pipelining window policy (see myr_query);
                                 queued commands are held while more than this
                                 many sent commands await their response, then
                                 leave together. 0 (default) = refill only when
                                 the window has drained; -1 = send at once */
     MYR_OPT__LAST
 } myr_opt;
-/* 0 or MYR_EINVAL (wrong kind of value, or unknown option). */
+/* Set an option. set_str copies value; NULL clears it back to the default.
+ * Returns 0, MYR_EINVAL (o NULL, unknown option, wrong kind of value, value
+ * out of range or unknown charset), MYR_ENOMEM (set_str could not copy) or
+ * MYR_ENOTSUP (MYR_OPT_LOCAL_INFILE on). On error the option keeps its
+ * previous value. */
 MYR_API int myr_conn_opts_set_str(myr_conn_opts *o, myr_opt opt, const char *value);
 MYR_API int myr_conn_opts_set_int(myr_conn_opts *o, myr_opt opt, long value);
 
@@ -220,11 +225,29 @@ MYR_API void myr_conn_free(myr_conn *c);
 MYR_API myr_loop *myr_conn_loop(const myr_conn *c);
 MYR_API const char *myr_conn_server_version(const myr_conn *c);
 MYR_API uint32_t myr_conn_thread_id(const myr_conn *c);
-/* The server status bits (MYR_SERVER_STATUS_*) of the connection's last OK
- * or end of result set: in a transaction, NO_BACKSLASH_ESCAPES, ... */
+/* The server status bits (MYR_SERVER_STATUS_*, below) of the connection's
+ * last OK or end of result set: in a transaction, NO_BACKSLASH_ESCAPES, ... */
 MYR_API unsigned myr_conn_server_status(const myr_conn *c);
 /* 1 while usable, 0 once the connection died or was closed. */
 MYR_API int myr_conn_alive(const myr_conn *c);
+
+/* Escape len bytes of from (any bytes, NULs included) for use between single
+ * quotes in SQL sent on c, like mysql_real_escape_string(). to must hold at
+ * least 2*len+1 bytes; it receives the escaped bytes and a NUL. Returns the
+ * escaped length, without the NUL. from and to must not overlap.
+ *   - Default: backslash escapes, \0 \n \r \\ \' \" and \Z (for byte 0x1a);
+ *     every other byte is copied.
+ *   - When the server status of c's last OK/EOF (myr_conn_server_status) has
+ *     MYR_SERVER_STATUS_NO_BACKSLASH_ESCAPES: ' becomes '' and nothing else
+ *     changes (a backslash is then an ordinary character). Escape after the
+ *     statement that changes sql_mode has completed, not before.
+ *   - c NULL: backslash escapes.
+ * The escaping is byte-wise, which is safe for the connection charsets
+ * myring supports (utf8mb4, utf8mb3 alias utf8, latin1, ascii, binary: no
+ * multi-byte character contains the byte of ' or \). It is NOT safe for
+ * charsets such as GBK, Big5 or SJIS, which myring does not offer. Only for string literals: never for
+ * identifiers (`...`) or LIKE wildcards (% and _ are left as they are). */
+MYR_API size_t myr_escape_string(const myr_conn *c, char *to, const char *from, size_t len);
 
 /* Blocking calls: each runs the connection's loop until done. With loop NULL,
  * myr_connect_sync gives the connection a private loop it owns. On failure
@@ -237,6 +260,25 @@ MYR_API myr_conn *myr_connect_sync(myr_loop *loop, const myr_conn_opts *opts, my
 MYR_API myr_result *myr_query_sync(myr_conn *c, const char *sql, size_t len, myr_error *err);
 MYR_API int myr_ping_sync(myr_conn *c, myr_error *err);
 MYR_API int myr_close_sync(myr_conn *c, myr_error *err);
+
+/* Server status bits, as the server sends them in OK and EOF packets
+ * (myr_conn_server_status, myr_result_status). */
+#define MYR_SERVER_STATUS_IN_TRANS              0x0001u /* a transaction is open */
+#define MYR_SERVER_STATUS_AUTOCOMMIT            0x0002u /* autocommit is on */
+#define MYR_SERVER_STATUS_MORE_RESULTS_EXISTS   0x0008u /* another result follows */
+#define MYR_SERVER_STATUS_NO_GOOD_INDEX_USED    0x0010u
+#define MYR_SERVER_STATUS_NO_INDEX_USED         0x0020u
+#define MYR_SERVER_STATUS_CURSOR_EXISTS         0x0040u /* COM_STMT_FETCH: rows remain */
+#define MYR_SERVER_STATUS_LAST_ROW_SENT         0x0080u /* COM_STMT_FETCH: cursor done */
+#define MYR_SERVER_STATUS_DB_DROPPED            0x0100u /* the current database was dropped */
+#define MYR_SERVER_STATUS_NO_BACKSLASH_ESCAPES  0x0200u /* sql_mode NO_BACKSLASH_ESCAPES:
+                                                           see myr_escape_string */
+#define MYR_SERVER_STATUS_METADATA_CHANGED      0x0400u /* a prepared statement was re-prepared */
+#define MYR_SERVER_STATUS_QUERY_WAS_SLOW        0x0800u /* slower than long_query_time */
+#define MYR_SERVER_STATUS_PS_OUT_PARAMS         0x1000u /* result holds OUT parameters */
+#define MYR_SERVER_STATUS_IN_TRANS_READONLY     0x2000u /* the transaction is read-only */
+#define MYR_SERVER_STATUS_SESSION_STATE_CHANGED 0x4000u /* session state information follows */
+#define MYR_SERVER_STATUS_ANSI_QUOTES           0x8000u /* MariaDB only: sql_mode ANSI_QUOTES */
 
 /* ----------------------------------------------------------------- results */
 
@@ -264,9 +306,28 @@ typedef struct myr_column {
     uint16_t charset;
     uint32_t length;
     uint8_t type;          /* enum myr_type */
-    uint16_t flags;        /* NOT_NULL=1, PRI_KEY=2, ..., BINARY=128, UNSIGNED=32 */
+    uint16_t flags;        /* MYR_FLAG_* bits (below) */
     uint8_t decimals;
 } myr_column;
+
+/* Column flag bits (myr_column.flags), exactly as the server sends them. */
+#define MYR_FLAG_NOT_NULL         0x0001u /* cannot be NULL */
+#define MYR_FLAG_PRI_KEY          0x0002u /* part of the primary key */
+#define MYR_FLAG_UNIQUE_KEY       0x0004u /* part of a unique key */
+#define MYR_FLAG_MULTIPLE_KEY     0x0008u /* part of a non-unique key */
+#define MYR_FLAG_BLOB             0x0010u /* a BLOB or TEXT column */
+#define MYR_FLAG_UNSIGNED         0x0020u
+#define MYR_FLAG_ZEROFILL         0x0040u
+#define MYR_FLAG_BINARY           0x0080u /* binary collation / binary string */
+#define MYR_FLAG_ENUM             0x0100u
+#define MYR_FLAG_AUTO_INCREMENT   0x0200u
+#define MYR_FLAG_TIMESTAMP        0x0400u
+#define MYR_FLAG_SET              0x0800u
+#define MYR_FLAG_NO_DEFAULT_VALUE 0x1000u /* has no DEFAULT */
+#define MYR_FLAG_ON_UPDATE_NOW    0x2000u /* ON UPDATE CURRENT_TIMESTAMP */
+#define MYR_FLAG_NUM              0x8000u /* numeric; the server does not send it
+                                             (libmysqlclient adds it from the type),
+                                             so myring leaves it clear */
 
 /* A result is one result set or OK of a command; a multi-statement query or
  * a CALL yields a chain: myr_result_next() walks it (the head owns it all). */
@@ -281,7 +342,8 @@ MYR_API const char *myr_result_value(const myr_result *r, size_t row, size_t col
 MYR_API uint64_t myr_result_affected_rows(const myr_result *r);
 MYR_API uint64_t myr_result_insert_id(const myr_result *r);
 MYR_API unsigned myr_result_warnings(const myr_result *r);
-MYR_API unsigned myr_result_status(const myr_result *r);   /* SERVER_STATUS_* */
+/* The server status bits (MYR_SERVER_STATUS_*) this result ended with. */
+MYR_API unsigned myr_result_status(const myr_result *r);
 MYR_API const char *myr_result_info(const myr_result *r);   /* "" if none */
 /* Frees the result and every result chained after it. */
 MYR_API void myr_result_free(myr_result *r);

@@ -405,9 +405,28 @@ static int connect_errno(const myr_error *e, int dflt)
     return dflt;
 }
 
+/* Did the server send this error (an ERR packet)? Then its number and
+ * SQLSTATE are printed as sent. The number alone cannot tell: SIGNAL lets a
+ * user raise any number, 30001 or one in the client range such as 2013. */
 static bool is_server_error(const myr_error *e)
 {
-    return e->mysql_errno > 0 && e->mysql_errno < 2000;
+    return e->code == MYR_ESERVER;
+}
+
+/* The reference's libmariadb (3.3, MariaDB 10.11; since CONC-648) refuses
+ * an ERR packet carrying one of its own client error numbers, which a server
+ * has no business sending, and reports a malformed packet instead (the
+ * connection stays usable). Its client numbers are 2001..2061 and
+ * 5001..5026; 2000 and anything else pass through as the server sent them. */
+static bool reference_rejects(const myr_error *e)
+{
+    unsigned n = e->mysql_errno;
+    return is_server_error(e) && ((n > 2000 && n <= 2061) || (n > 5000 && n <= 5026));
+}
+
+static void print_malformed(const cli *c, unsigned long line)
+{
+    print_error(c, 2027, "HY000", line, "Received malformed packet");
 }
 
 static void print_connect_error(const cli *c, const myr_error *e, bool use_socket,
@@ -415,6 +434,10 @@ static void print_connect_error(const cli *c, const myr_error *e, bool use_socke
 {
     char msg[700];
 
+    if (reference_rejects(e)) {
+        print_malformed(c, 0);
+        return;
+    }
     if (is_server_error(e)) {
         print_error(c, e->mysql_errno, e->sqlstate, 0, e->message);
         return;
@@ -458,6 +481,10 @@ static void print_query_failure(const cli *c, const myr_error *e, unsigned long 
     const char *state = e->sqlstate[0] ? e->sqlstate : "HY000";
     const char *msg = e->message;
 
+    if (reference_rejects(e)) {
+        print_malformed(c, line);
+        return;
+    }
     if (!is_server_error(e)) {
         switch (e->code) {
         case MYR_ECONNLOST:
@@ -564,8 +591,8 @@ static int run_query(cli *c, cli_splitter *s, const char *sql, size_t len, unsig
     if (last) {
         /* Follow the server's quoting modes, as the reference's parser does. */
         unsigned st = myr_result_status(last);
-        s->no_backslash_escapes = (st & 512) != 0;  /* SERVER_STATUS_NO_BACKSLASH_ESCAPES */
-        s->ansi_quotes = (st & 32768) != 0;         /* SERVER_STATUS_ANSI_QUOTES */
+        s->no_backslash_escapes = (st & MYR_SERVER_STATUS_NO_BACKSLASH_ESCAPES) != 0;
+        s->ansi_quotes = (st & MYR_SERVER_STATUS_ANSI_QUOTES) != 0;
     }
     myr_result_free(res);
     myr_future_free(f);

@@ -1,0 +1,2 @@
+DROP PROCEDURE IF EXISTS __T__psig;
+SELECT 'cleaned' AS c;
