@@ -4,7 +4,9 @@
  * mysql_store_result_start/_cont on one thread, driven by poll(), as
  * perf/peers/qps_mariadb.c --mode nonblock): --conns connections, each with
  * ONE query in flight (libmariadb cannot pipeline: the CSV's depth column
- * says 1), the next one queued as soon as the previous result is stored.
+ * says 1), the next one queued as soon as the previous result is stored;
+ * each round of the poll loop hands out at most one completion per
+ * connection (see nb_step), as myring's ticks do.
  * After --warmup seconds it measures for --seconds and prints the CSV line
  * of perf/fairness.h: QPS, completions per connection (min / median / max),
  * latency from mysql_real_query_start() to the stored result (p50 / p99 /
@@ -20,9 +22,10 @@
 
 typedef struct nbconn {
     MYSQL *m;
-    int state;       /* 0 idle, 1 in query, 2 in store_result */
+    int state;       /* 0 idle, 1 in query, 2 in store_result, 3 result stored,
+                        not yet handled */
     int status;      /* MYSQL_WAIT_* wanted */
-    uint64_t t0;
+    uint64_t t0, t1;  /* query started, result stored */
     uint64_t done;   /* completions in the measured window */
     MYSQL_RES *res;
 } nbconn;
@@ -54,12 +57,31 @@ static void consume(MYSQL *m, MYSQL_RES *res)
     mysql_free_result(res);
 }
 
-/* Advance c as far as it goes without waiting. Returns 1 while it waits on
- * the socket, 0 once it has nothing in flight (stopping). */
+/* Advance c as far as it goes without waiting, but hand out at most one
+ * completion per call: when the server answers before the next query's
+ * *_start returns (its thread still running on the other core), an unbounded
+ * loop here would keep serving this one connection while the others wait,
+ * which the client, not the server, would cause. A result stored beyond that
+ * waits in state 3 for the next round of the main loop, which handles such
+ * connections without waiting in poll(). Returns 1 while the connection has a
+ * query in flight or a result pending, 0 once it stopped. */
 static int nb_step(nbconn *c, int ready)
 {
+    int completions = 0;
     for (;;) {
         int err = 0;
+        if (c->state == 3) {
+            if (completions > 0)
+                return 1;
+            consume(c->m, c->res);
+            c->res = NULL;
+            c->state = 0;
+            completions++;
+            if (g_phase == 1) {
+                c->done++;
+                bench_lat_add(&g_lat, c->t1 - c->t0);
+            }
+        }
         if (c->state == 0) {
             if (g_phase == 2)
                 return 0;
@@ -84,15 +106,8 @@ static int nb_step(nbconn *c, int ready)
             if (c->status)
                 return 1;
         }
-        /* store_result finished */
-        uint64_t now = bench_now_ns();
-        consume(c->m, c->res);
-        c->res = NULL;
-        c->state = 0;
-        if (g_phase == 1) {
-            c->done++;
-            bench_lat_add(&g_lat, now - c->t0);
-        }
+        c->t1 = bench_now_ns();   /* resolved: the result is stored */
+        c->state = 3;
     }
 }
 
@@ -132,8 +147,8 @@ int main(int argc, char **argv)
     size_t n = (size_t)A.conns;
     nbconn *cs = calloc(n, sizeof *cs);
     struct pollfd *pfd = calloc(n, sizeof *pfd);
-    size_t *idx = calloc(n, sizeof *idx);
-    if (cs == NULL || pfd == NULL || idx == NULL) {
+    size_t *idx = calloc(n, sizeof *idx), *rdy = calloc(n, sizeof *rdy);
+    if (cs == NULL || pfd == NULL || idx == NULL || rdy == NULL) {
         perror("calloc");
         return 1;
     }
@@ -158,15 +173,18 @@ int main(int argc, char **argv)
     fair_ctxsw s0 = fair_ctxsw_read(A.server_pid), s1 = s0;
     while (active > 0) {
         nfds_t np = 0;
+        size_t nrdy = 0;   /* results stored but not handled yet: don't wait in poll */
         for (size_t i = 0; i < n; i++) {
-            if (cs[i].state == 0)
+            if (cs[i].state == 3)
+                rdy[nrdy++] = i;
+            if (cs[i].state == 0 || cs[i].state == 3)
                 continue;
             pfd[np].fd = mysql_get_socket(cs[i].m);
             pfd[np].events = poll_events(cs[i].status);
             pfd[np].revents = 0;
             idx[np++] = i;
         }
-        int rc = poll(pfd, np, 50);
+        int rc = poll(pfd, np, nrdy ? 0 : 50);
         if (rc < 0 && errno != EINTR) {
             perror("poll");
             return 1;
@@ -174,6 +192,9 @@ int main(int argc, char **argv)
         for (nfds_t k = 0; k < np && rc > 0; k++)
             if (pfd[k].revents != 0)
                 active -= (size_t)(1 - nb_step(&cs[idx[k]], ready_status(pfd[k].revents)));
+        /* Stored results of the previous round (not polled above: state 3 then). */
+        for (size_t k = 0; k < nrdy; k++)
+            active -= (size_t)(1 - nb_step(&cs[rdy[k]], 0));
         double now = bench_now();
         if (g_phase == 0 && now >= t0 + A.warmup) {
             s0 = fair_ctxsw_read(A.server_pid);
@@ -198,6 +219,7 @@ int main(int argc, char **argv)
     free(cs);
     free(pfd);
     free(idx);
+    free(rdy);
     free(g_lat.v);
     mysql_library_end();
     return 0;
