@@ -58,6 +58,27 @@ static inline long fair_pid_file(const char *path)
     return pid > 0 ? pid : 0;
 }
 
+/* Make room for conns sockets (plus some slack) under RLIMIT_NOFILE, raising
+ * the soft limit up to the hard one; exits with a clear message if the hard
+ * limit is too low (1024 connections need more than the usual 1024). */
+static inline void fair_nofile(const char *prog, int conns)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)conns + 64;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
+        fprintf(stderr, "%s: %d connections need %lu file descriptors; the hard limit is %lu\n", prog,
+                conns, (unsigned long)want, (unsigned long)rl.rlim_max);
+        exit(1);
+    }
+    rl.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        perror("setrlimit(RLIMIT_NOFILE)");
+        exit(1);
+    }
+}
+
 /* depth_fixed: the program has one query in flight per connection (no
  * --depth, no --refill). */
 static inline fair_args fair_parse(int argc, char **argv, int depth_fixed)
@@ -84,6 +105,7 @@ static inline fair_args fair_parse(int argc, char **argv, int depth_fixed)
     }
     if (a.conns < 1 || a.depth < 1 || a.seconds <= 0 || a.warmup < 0 || a.refill < -2)
         fair_usage(argv[0], depth_fixed);
+    fair_nofile(argv[0], a.conns);
     if (a.server_pid < 0) {
         const char *e = getenv("PERF_SERVER_PID"), *d = getenv("MYR_SANDBOX_DIR");
         a.server_pid = 0;
