@@ -14,7 +14,10 @@
  *
  * --refill R sets MYR_OPT_PIPELINE_REFILL on every connection (0 = the
  * library's window policy, -1 = eager: every query leaves at once); without
- * it the library default applies.
+ * it the library default applies. --app-batch is the window policy done by
+ * the application instead (a reference for the library's): a connection is
+ * refilled only once all its queries resolved, with D queries at once (mode
+ * column "appbatch<D>" instead of "callback<D>").
  */
 #include <myring.h>
 
@@ -75,8 +78,11 @@ static void on_done(myr_future *f, void *arg)
         c->done++;
         bench_lat_add(&g_lat, now - t0);
     }
-    if (g_phase < 2)
+    if (g_phase < 2 && !A.app_batch)
         issue(c);   /* refill one per completion, on the same connection */
+    else if (g_phase < 2 && c->n == 0)
+        for (int d = 0; d < A.depth; d++)
+            issue(c);   /* --app-batch: the window drained; refill it whole */
 }
 
 int main(int argc, char **argv)
@@ -171,7 +177,7 @@ int main(int argc, char **argv)
     if (A.refill != -2)
         snprintf(refill, sizeof refill, "%ld", A.refill);
     char mode[32];
-    snprintf(mode, sizeof mode, "callback%d", A.depth);
+    snprintf(mode, sizeof mode, "%s%d", A.app_batch ? "appbatch" : "callback", A.depth);
     fair_print(&A, "myring", mode, refill, tm1 - tm0, per_conn, &g_lat, c0, c1, s0, s1);
     free(per_conn);
     free(ring);

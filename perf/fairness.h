@@ -31,17 +31,20 @@ typedef struct fair_args {
     long server_pid;    /* 0 = unknown */
     const char *query;
     int header;
+    int app_batch;      /* fairness.c: the application refills a connection only
+                           once all its queries resolved, all D at once */
 } fair_args;
 
 static inline void fair_usage(const char *prog, int depth_fixed)
 {
     fprintf(stderr,
             "usage: %s [--conns N] %s[--seconds S] [--warmup S] %s[--query select1|point|SQL]\n"
-            "          [--server-pid PID] [--header]\n"
+            "          [--server-pid PID] [--header]%s\n"
             "  target from MYR_TEST_HOST/PORT/USER/PASSWORD, database PERF_DB or MYR_TEST_DB;\n"
             "  server pid from --server-pid, else $PERF_SERVER_PID, else\n"
             "  $MYR_SANDBOX_DIR/mariadbd.pid (0 = none: server columns are 0)\n",
-            prog, depth_fixed ? "" : "[--depth D] ", depth_fixed ? "" : "[--refill R] ");
+            prog, depth_fixed ? "" : "[--depth D] ", depth_fixed ? "" : "[--refill R] ",
+            depth_fixed ? "" : " [--app-batch]");
     exit(2);
 }
 
@@ -83,12 +86,16 @@ static inline void fair_nofile(const char *prog, int conns)
  * --depth, no --refill). */
 static inline fair_args fair_parse(int argc, char **argv, int depth_fixed)
 {
-    fair_args a = {64, depth_fixed ? 1 : 8, 5.0, 1.0, -2, -1, "select1", 0};
+    fair_args a = {64, depth_fixed ? 1 : 8, 5.0, 1.0, -2, -1, "select1", 0, 0};
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(o, "--header") == 0) {
             a.header = 1;
+            continue;
+        }
+        if (strcmp(o, "--app-batch") == 0 && !depth_fixed) {
+            a.app_batch = 1;
             continue;
         }
         if (v == NULL)

@@ -390,7 +390,9 @@ fi
 # N connections x 8 deep, the application refilling one query per completion:
 # per-connection completions, tail latency and the server threads' context
 # switches. myring with MYR_OPT_PIPELINE_REFILL 0 (window policy) and -1
-# (eager), libmariadb non-blocking (one in flight: it cannot pipeline), Node.
+# (eager), myring eager with the application batching its refills (the window
+# policy done above the library: a reference), libmariadb non-blocking (one in
+# flight: it cannot pipeline), Node.
 if want fairness; then
   if [ "$MODE" = full ]; then FAIR_CONNS="64 1024"; FAIR_SECS=5; FAIR_WARM=1; else FAIR_CONNS="64"; FAIR_SECS=2; FAIR_WARM=0.5; fi
   FAIR_CONNS=${PERF_FAIR_CONNS:-$FAIR_CONNS}; FAIR_SECS=${PERF_FAIR_SECS:-$FAIR_SECS}
@@ -400,7 +402,7 @@ if want fairness; then
   for rep in $(seq 1 "$REPS"); do
     for n in $FAIR_CONNS; do
       common=(--conns "$n" --seconds "$FAIR_SECS" --warmup "$FAIR_WARM")
-      runs=(myring_window myring_eager mdb_fair)
+      runs=(myring_window myring_eager myring_appbatch mdb_fair)
       [ $NODE_OK = 1 ] && runs+=(node_fair)
       # Alternate which policy goes first so neither always runs on a fresher server.
       [ $((rep % 2)) = 0 ] && runs=(myring_eager myring_window "${runs[@]:2}")
@@ -408,6 +410,7 @@ if want fairness; then
         case $c in
           myring_window) run_one "$c" "$CSV" "$rep" "$BUILD/perf_fairness" "${common[@]}" --depth 8 --refill 0 ;;
           myring_eager) run_one "$c" "$CSV" "$rep" "$BUILD/perf_fairness" "${common[@]}" --depth 8 --refill -1 ;;
+          myring_appbatch) run_one "$c" "$CSV" "$rep" "$BUILD/perf_fairness" "${common[@]}" --depth 8 --refill -1 --app-batch ;;
           mdb_fair) run_one "$c" "$CSV" "$rep" "$PEERS/fairness_mariadb" "${common[@]}" ;;
           node_fair) run_one "$c" "$CSV" "$rep" node "$PERF/node/fairness.js" "${common[@]}" --depth 8 ;;
         esac
