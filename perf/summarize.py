@@ -270,15 +270,20 @@ if fair:
               f"| {fmt(g('server_vcsw_per_s'))} / {fmt(g('server_ivcsw_per_s'))} |")
     p("")
     if any(c == "myring_window" for (_, c) in fair_med):
-        p("| conns | myring window: p99 / p50 (≤ 4) | max µs (≤ 1 s at 64) | QPS window / eager [paired range] (≥ 1) |")
-        p("|---:|---:|---:|---:|")
+        p("| conns | myring window: p99 / p50 (≤ 4) | max µs (≤ 1 s at 64) | QPS window / eager [paired range] (≥ 1) | reference (application batches): p99 / p50, QPS / eager |")
+        p("|---:|---:|---:|---:|---:|")
         for n in fconns:
             w, e = fair_med.get((n, "myring_window")), fair_med.get((n, "myring_eager"))
             if not w:
                 continue
             ratio = w["p99_us"] / w["p50_us"] if w["p50_us"] > 0 else float("nan")
+            r = fair_med.get((n, "myring_appbatch"))
+            ref = "-"
+            if r:
+                ref = (f"{fmt(r['p99_us'] / r['p50_us'], 1) if r['p50_us'] > 0 else '-'}, "
+                       f"{ratio_str(r['qps_by_rep'], e['qps_by_rep']) if e else '-'}")
             p(f"| {n} | {fmt(ratio, 1)} | {fmt(w['max_us'])} | "
-              f"{ratio_str(w['qps_by_rep'], e['qps_by_rep']) if e else '-'} |")
+              f"{ratio_str(w['qps_by_rep'], e['qps_by_rep']) if e else '-'} | {ref} |")
         p("")
 
 print("\n".join(out))
