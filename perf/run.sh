@@ -17,8 +17,9 @@
 # these parts: qps sysbench syscalls creator minisrv callgrind scale big
 # fairness), PERF_QPS_CONNS="64" / PERF_QPS_QUERIES="select1" / PERF_SECS=3
 # (override the qps sizes), PERF_FAIR_CONNS="64 1024" / PERF_FAIR_SECS=5
-# (override the fairness sizes), PERF_NO_INSTALL=1 (never call apt-get/npm), PERF_PUBLISH=1 (also write the
-# summary to perf/RESULTS.md and the chart to perf/RESULTS.png, to commit).
+# (override the fairness sizes), PERF_NO_INSTALL=1 (never call apt-get/npm),
+# PERF_PUBLISH=1 (also write the summary to perf/RESULTS.md and the chart to
+# perf/RESULTS.png, to commit).
 set -euo pipefail
 
 # The whole script is one function, parsed before it runs: editing this file
@@ -403,9 +404,9 @@ if want fairness; then
     for n in $FAIR_CONNS; do
       common=(--conns "$n" --seconds "$FAIR_SECS" --warmup "$FAIR_WARM")
       runs=(myring_window myring_eager myring_appbatch mdb_fair)
-      [ $NODE_OK = 1 ] && runs+=(node_fair)
+      if [ $NODE_OK = 1 ]; then runs+=(node_fair); fi
       # Alternate which policy goes first so neither always runs on a fresher server.
-      [ $((rep % 2)) = 0 ] && runs=(myring_eager myring_window "${runs[@]:2}")
+      if [ $((rep % 2)) = 0 ]; then runs=(myring_eager myring_window "${runs[@]:2}"); fi
       for c in "${runs[@]}"; do
         case $c in
           myring_window) run_one "$c" "$CSV" "$rep" "$BUILD/perf_fairness" "${common[@]}" --depth 8 --refill 0 ;;
