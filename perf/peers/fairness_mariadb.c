@@ -16,9 +16,9 @@
  */
 #include <errno.h>
 #include <mysql.h>
-#include <poll.h>
 
 #include "../fairness.h"
+#include "mdb_poll.h"
 
 typedef struct nbconn {
     MYSQL *m;
@@ -111,30 +111,6 @@ static int nb_step(nbconn *c, int ready)
     }
 }
 
-static short poll_events(int status)
-{
-    short ev = 0;
-    if (status & MYSQL_WAIT_READ)
-        ev |= POLLIN;
-    if (status & MYSQL_WAIT_WRITE)
-        ev |= POLLOUT;
-    if (status & MYSQL_WAIT_EXCEPT)
-        ev |= POLLPRI;
-    return ev;
-}
-
-static int ready_status(short revents)
-{
-    int s = 0;
-    if (revents & (POLLIN | POLLHUP | POLLERR))
-        s |= MYSQL_WAIT_READ;
-    if (revents & POLLOUT)
-        s |= MYSQL_WAIT_WRITE;
-    if (revents & POLLPRI)
-        s |= MYSQL_WAIT_EXCEPT;
-    return s;
-}
-
 int main(int argc, char **argv)
 {
     A = fair_parse(argc, argv, 1);
@@ -180,7 +156,7 @@ int main(int argc, char **argv)
             if (cs[i].state == 0 || cs[i].state == 3)
                 continue;
             pfd[np].fd = mysql_get_socket(cs[i].m);
-            pfd[np].events = poll_events(cs[i].status);
+            pfd[np].events = mdb_poll_events(cs[i].status);
             pfd[np].revents = 0;
             idx[np++] = i;
         }
@@ -191,7 +167,7 @@ int main(int argc, char **argv)
         }
         for (nfds_t k = 0; k < np && rc > 0; k++)
             if (pfd[k].revents != 0)
-                active -= (size_t)(1 - nb_step(&cs[idx[k]], ready_status(pfd[k].revents)));
+                active -= (size_t)(1 - nb_step(&cs[idx[k]], mdb_ready_status(pfd[k].revents)));
         /* Stored results of the previous round (not polled above: state 3 then). */
         for (size_t k = 0; k < nrdy; k++)
             active -= (size_t)(1 - nb_step(&cs[rdy[k]], 0));
