@@ -14,10 +14,12 @@
 # perf/results/<date>/*.csv, summary.md and chart.png.
 #
 # Environment: PERF_BUILD_DIR, PERF_REPS, PERF_ONLY="qps creator ..." (run only
-# these parts: qps sysbench syscalls creator minisrv callgrind scale big),
-# PERF_QPS_CONNS="64" / PERF_QPS_QUERIES="select1" / PERF_SECS=3 (override the
-# qps sizes), PERF_NO_INSTALL=1 (never call apt-get/npm), PERF_PUBLISH=1 (also write the
-# summary to perf/RESULTS.md and the chart to perf/RESULTS.png, to commit).
+# these parts: qps sysbench syscalls creator minisrv callgrind scale big
+# fairness), PERF_QPS_CONNS="64" / PERF_QPS_QUERIES="select1" / PERF_SECS=3
+# (override the qps sizes), PERF_FAIR_CONNS="64 1024" / PERF_FAIR_SECS=5
+# (override the fairness sizes), PERF_NO_INSTALL=1 (never call apt-get/npm),
+# PERF_PUBLISH=1 (also write the summary to perf/RESULTS.md and the chart to
+# perf/RESULTS.png, to commit).
 set -euo pipefail
 
 # The whole script is one function, parsed before it runs: editing this file
@@ -382,6 +384,41 @@ if want big; then
         log "  failed: $cmd"
       fi
     done
+  done
+fi
+
+# ------------------------------------------------- 8. fairness
+# N connections x 8 deep, the application refilling one query per completion:
+# per-connection completions, tail latency and the server threads' context
+# switches. myring with MYR_OPT_PIPELINE_REFILL 0 (window policy) and -1
+# (eager), myring eager with the application batching its refills (the window
+# policy done above the library: a reference), libmariadb non-blocking (one in
+# flight: it cannot pipeline), Node.
+if want fairness; then
+  if [ "$MODE" = full ]; then FAIR_CONNS="64 1024"; FAIR_SECS=5; FAIR_WARM=1; else FAIR_CONNS="64"; FAIR_SECS=2; FAIR_WARM=0.5; fi
+  FAIR_CONNS=${PERF_FAIR_CONNS:-$FAIR_CONNS}; FAIR_SECS=${PERF_FAIR_SECS:-$FAIR_SECS}
+  CSV=$OUT/fairness.csv
+  echo "contender,rep,impl,mode,refill,conns,depth,seconds,queries,qps,conn_min,conn_median,conn_max,p50_us,p99_us,p999_us,max_us,cpu_us_per_q,server_cpu_us_per_q,server_vcsw_per_s,server_ivcsw_per_s" > "$CSV"
+  log "fairness: conns {$FAIR_CONNS} x 8 deep, refill one per completion, ${FAIR_SECS}s runs, $REPS reps"
+  for rep in $(seq 1 "$REPS"); do
+    for n in $FAIR_CONNS; do
+      common=(--conns "$n" --seconds "$FAIR_SECS" --warmup "$FAIR_WARM")
+      runs=(myring_window myring_eager myring_appbatch mdb_fair)
+      if [ $NODE_OK = 1 ]; then runs+=(node_fair); fi
+      # Alternate which policy goes first so neither always runs on a fresher server.
+      if [ $((rep % 2)) = 0 ]; then runs=(myring_eager myring_window "${runs[@]:2}"); fi
+      for c in "${runs[@]}"; do
+        case $c in
+          myring_window) run_one "$c" "$CSV" "$rep" "$BUILD/perf_fairness" "${common[@]}" --depth 8 --refill 0 ;;
+          myring_eager) run_one "$c" "$CSV" "$rep" "$BUILD/perf_fairness" "${common[@]}" --depth 8 --refill -1 ;;
+          myring_appbatch) run_one "$c" "$CSV" "$rep" "$BUILD/perf_fairness" "${common[@]}" --depth 8 --refill -1 --app-batch ;;
+          mdb_fair) run_one "$c" "$CSV" "$rep" "$PEERS/fairness_mariadb" "${common[@]}" ;;
+          node_fair) run_one "$c" "$CSV" "$rep" node "$PERF/node/fairness.js" "${common[@]}" --depth 8 ;;
+        esac
+        if [ "$n" -gt 256 ]; then sleep 1; fi   # let the server reap the closed connections' threads
+      done
+    done
+    log "  rep $rep done"
   done
 fi
 

@@ -228,6 +228,64 @@ if big:
           f"{mmr([float(r['cpu_s']) for r in rs], 2)} |")
     p("")
 
+# ------------------------------------------------------------- fairness
+FAIR_NAMES = {
+    "myring_window": "myring, refill 0 (window policy)",
+    "myring_eager": "myring, refill -1 (eager)",
+    "myring_appbatch": "myring eager, application refills whole windows (reference)",
+    "mdb_fair": "libmariadb non-blocking, 1 in flight",
+    "node_fair": "Node mariadb, pipelined",
+}
+fair = rows("fairness.csv")
+fair_med = {}
+if fair:
+    p("## Fairness under pipelining (SELECT 1, 8 deep, one query refilled per completion)\n")
+    p("Every connection is kept 8 queries deep by queueing one new query on it from each completion "
+      "(libmariadb cannot pipeline: 1 in flight). Completions per connection over the window (min / median / max) "
+      "show starvation; latency (queue to resolution) shows stalls even when the counts look fair. Server context "
+      "switches are summed over the threads of mariadbd (voluntary: a thread blocked, e.g. in read(); involuntary: "
+      "it was preempted). Target for myring with the window policy: p99 ≤ 4 × p50 at every size, max ≤ 1 s at 64 "
+      "connections, QPS no lower than eager in the same run. The reference row does the window policy in the "
+      "application (a connection is refilled with 8 queries once all 8 resolved) over the eager library.\n")
+    p("| conns | contender | depth | QPS | per-conn min / median / max | p50 µs | p99 µs | p99.9 µs | max µs | p99 / p50 | client CPU µs/query | server CPU µs/query | server csw/s vol / invol |")
+    p("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    by = {}
+    for r in fair:
+        by.setdefault((int(r["conns"]), r["contender"]), []).append(r)
+    fconns = sorted({k[0] for k in by})
+    forder = list(FAIR_NAMES) + sorted({k[1] for k in by} - set(FAIR_NAMES))
+    for n in fconns:
+        for c in forder:
+            rs = by.get((n, c))
+            if not rs:
+                continue
+            g = lambda k: med([float(r[k]) for r in rs])
+            fair_med[(n, c)] = {k: g(k) for k in ("qps", "p50_us", "p99_us", "p999_us", "max_us")}
+            fair_med[(n, c)]["qps_by_rep"] = {r["rep"]: float(r["qps"]) for r in rs}
+            ratio = g("p99_us") / g("p50_us") if g("p50_us") > 0 else float("nan")
+            p(f"| {n} | {FAIR_NAMES.get(c, c)} | {rs[0]['depth']} | {mmr([float(r['qps']) for r in rs])} "
+              f"| {fmt(g('conn_min'))} / {fmt(g('conn_median'))} / {fmt(g('conn_max'))} "
+              f"| {fmt(g('p50_us'))} | {fmt(g('p99_us'))} | {fmt(g('p999_us'))} | {fmt(g('max_us'))} | {fmt(ratio, 1)} "
+              f"| {fmt(g('cpu_us_per_q'), 1)} | {fmt(g('server_cpu_us_per_q'), 1)} "
+              f"| {fmt(g('server_vcsw_per_s'))} / {fmt(g('server_ivcsw_per_s'))} |")
+    p("")
+    if any(c == "myring_window" for (_, c) in fair_med):
+        p("| conns | myring window: p99 / p50 (≤ 4) | max µs (≤ 1 s at 64) | QPS window / eager [paired range] (≥ 1) | reference (application batches): p99 / p50, QPS / eager |")
+        p("|---:|---:|---:|---:|---:|")
+        for n in fconns:
+            w, e = fair_med.get((n, "myring_window")), fair_med.get((n, "myring_eager"))
+            if not w:
+                continue
+            ratio = w["p99_us"] / w["p50_us"] if w["p50_us"] > 0 else float("nan")
+            r = fair_med.get((n, "myring_appbatch"))
+            ref = "-"
+            if r:
+                ref = (f"{fmt(r['p99_us'] / r['p50_us'], 1) if r['p50_us'] > 0 else '-'}, "
+                       f"{ratio_str(r['qps_by_rep'], e['qps_by_rep']) if e else '-'}")
+            p(f"| {n} | {fmt(ratio, 1)} | {fmt(w['max_us'])} | "
+              f"{ratio_str(w['qps_by_rep'], e['qps_by_rep']) if e else '-'} | {ref} |")
+        p("")
+
 print("\n".join(out))
 
 # ------------------------------------------------------------- chart
@@ -290,6 +348,16 @@ if srv_tab:
                   "set xtics rotate by -30 font ',8'\nset key top right font ',8'\nset yrange [0:*]\nset rmargin 6\n"
                   "plot 'chart_minisrv.dat' using 3:xtic(2) title 'per client CPU-second', '' using 4 title 'per second'\n"
                   "set style data lines\nset xtics norotate font ''")
+if fair_med:
+    lines = []
+    for (n, c), t in sorted(fair_med.items(), key=lambda kv: (kv[0][0], list(FAIR_NAMES).index(kv[0][1]) if kv[0][1] in FAIR_NAMES else 99)):
+        lines.append([len(lines), f'"{c} ({n})"'] + [t[k] / 1000 for k in ("p50_us", "p99_us", "p999_us", "max_us")])
+    write_dat("chart_fairness.dat", ["i", "who", "p50_ms", "p99_ms", "p999_ms", "max_ms"], lines)
+    panels.append("set title 'Fairness, SELECT 1 8 deep refilled per completion: latency (ms, log scale)'\nunset xlabel\nset ylabel 'ms'\n"
+                  "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
+                  "set xtics rotate by -30 font ',8'\nset key top left font ',8'\nset logscale y\nset yrange [*:*]\n"
+                  "plot 'chart_fairness.dat' using 3:xtic(2) title 'p50', '' using 4 title 'p99', '' using 5 title 'p99.9', '' using 6 title 'max'\n"
+                  "unset logscale y\nset style data lines\nset xtics norotate font ''")
 if panels:
     cols = 2
     rws = (len(panels) + 1) // 2

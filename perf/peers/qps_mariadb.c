@@ -11,11 +11,11 @@
  */
 #include <errno.h>
 #include <mysql.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
 #include "../bench.h"
+#include "mdb_poll.h"
 
 static bench_args A;
 static bench_target T;
@@ -169,30 +169,6 @@ static int nb_step(nbconn *c, int ready)
     }
 }
 
-static short poll_events(int status)
-{
-    short ev = 0;
-    if (status & MYSQL_WAIT_READ)
-        ev |= POLLIN;
-    if (status & MYSQL_WAIT_WRITE)
-        ev |= POLLOUT;
-    if (status & MYSQL_WAIT_EXCEPT)
-        ev |= POLLPRI;
-    return ev;
-}
-
-static int ready_status(short revents)
-{
-    int s = 0;
-    if (revents & (POLLIN | POLLHUP | POLLERR))
-        s |= MYSQL_WAIT_READ;
-    if (revents & POLLOUT)
-        s |= MYSQL_WAIT_WRITE;
-    if (revents & POLLPRI)
-        s |= MYSQL_WAIT_EXCEPT;
-    return s;
-}
-
 int main(int argc, char **argv)
 {
     A = bench_parse(argc, argv);
@@ -276,7 +252,7 @@ int main(int argc, char **argv)
                 if (cs[i].state == 0)
                     continue;
                 pfd[np].fd = mysql_get_socket(cs[i].m);
-                pfd[np].events = poll_events(cs[i].status);
+                pfd[np].events = mdb_poll_events(cs[i].status);
                 pfd[np].revents = 0;
                 idx[np++] = i;
             }
@@ -289,7 +265,7 @@ int main(int argc, char **argv)
                 if (pfd[k].revents == 0)
                     continue;
                 nbconn *c = &cs[idx[k]];
-                active -= 1 - nb_step(c, ready_status(pfd[k].revents));
+                active -= 1 - nb_step(c, mdb_ready_status(pfd[k].revents));
             }
             if (A.count >= 0)
                 continue;
