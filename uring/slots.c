@@ -135,9 +135,13 @@ void ur_owner_release(ur_owner *o)
 {
     if (o == NULL || o->releasing)
         return;
-    /* From the wrong thread, queueing cancels could corrupt the owner
-     * thread's SQ: do nothing (the library checks the thread before). */
-    if (o->loop != NULL && ur__loop_usable(o->loop) < 0)
+    /* From another thread, even marking the owner would race with the
+     * owner thread and cancels could corrupt its SQ: do nothing (the
+     * library checks the thread before). In a fork child nobody else runs
+     * the loop, so the owner is marked, but the ring (the parent's) is not
+     * touched: its ops complete in ur_loop_free(), then on_release runs. */
+    int usable = o->loop != NULL ? ur__loop_usable(o->loop) : 0;
+    if (usable == -EXDEV)
         return;
     o->releasing = 1;
     if (o->inflight == 0) {
@@ -145,6 +149,8 @@ void ur_owner_release(ur_owner *o)
             o->on_release(o);
         return;
     }
+    if (usable < 0)
+        return;
     /* Walk this owner's own list. Cancel is best effort: if no SQE can be
      * had the op simply completes on its own. The list cannot change under
      * us: slots leave it only in dispatch, and queueing a cancel may flush

@@ -102,8 +102,8 @@ int ur_loop_new(const ur_loop_opts *opts, ur_loop **out, const char **why);
  * -ECANCELED without reaching the kernel). In a fork() child it
  * does not touch the parent's ring: every op still counted completes with
  * -ECANCELED (the parent's kernel requests go on, in the parent), released
- * owners get on_release, and the child's memory, mappings and descriptors
- * are freed. From a thread other than the owner (a caller bug) it cannot
+ * owners get on_release, and the child's copies of the memory, mappings and
+ * descriptors are freed. From a thread other than the owner (a caller bug) it cannot
  * stop the owner's kernel requests: with ops in flight it frees nothing (a
  * leak rather than the kernel writing into freed memory); otherwise it
  * frees the loop, but the ring itself lives on until the owner thread
@@ -155,7 +155,9 @@ void ur_owner_init(ur_owner *o, ur_loop *loop, ur_complete_fn fn, void (*on_rele
 /* Ask for release: cancels the owner's pending operations (only those: the
  * cost is its own op count, not the loop's); on_release runs when inflight
  * is 0 (possibly before this returns, if it already is). Twice is a no-op;
- * so is a call from a thread that may not use the loop. */
+ * so is a call from a thread other than the loop's owner. In a fork() child
+ * the owner is marked without touching the ring: its ops complete (with
+ * -ECANCELED) and on_release runs in ur_loop_free(). */
 void ur_owner_release(ur_owner *o);
 
 /* Operations. Each returns 0 or -errno: -ENOMEM when no slot could be had,
