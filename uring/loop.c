@@ -218,8 +218,7 @@ int ur_loop_tick(ur_loop *l, int64_t timeout_ns)
     int r = ur__loop_enter(l);
     if (r < 0)
         return r;
-    bool external = l->evfd >= 0;
-    if (external)
+    if (l->evfd >= 0)
         (void)ur__timer_sync_kernel(l);   /* timers started since the last flush */
     uint64_t next = ur__timer_next(l);
     if (next != UINT64_MAX) {
@@ -257,7 +256,7 @@ int ur_loop_tick(ur_loop *l, int64_t timeout_ns)
         return r;
     int n = reap(l);
     n += ur__timers_run(l);
-    if (external) {
+    if (l->evfd >= 0) {   /* read again: a callback may have just created it */
         /* Nobody else will submit before the caller waits on the eventfd
          * again: what callbacks and timers queued, and the kernel timeout
          * for the (maybe new) nearest deadline, must reach the kernel now,
@@ -299,8 +298,11 @@ unsigned ur_loop_setup_flags(const ur_loop *l) { return l->setup_flags; }
 
 /* Complete every counted op with -ECANCELED without asking the kernel: for
  * ops that never reached it (the loop was never bound, so nothing was ever
- * submitted) or whose ring is the parent's (fork child). Callbacks may
- * queue more ops; a few rounds, then whatever is left stays uncompleted. */
+ * submitted) or whose ring is the parent's (fork child). Their SQEs stay in
+ * the SQ, unsubmitted for good: l->freeing keeps a callback's tick or flush
+ * from binding the loop now (ur__loop_bind), which would submit them for
+ * ops already reported canceled. Callbacks may queue more ops (they land
+ * in the SQ too); a few rounds, then whatever is left stays uncompleted. */
 static void cancel_in_user_space(ur_loop *l)
 {
     for (int round = 0; round < 8 && l->used > 0; round++) {
@@ -342,10 +344,11 @@ void ur_loop_free(ur_loop *l)
         return;
     switch (ur_loop_check_thread(l)) {
     case 0:
-        if (atomic_load_explicit(&l->owner, memory_order_relaxed) != 0)
-            drain(l);
-        else
+        l->freeing = true;
+        if (atomic_load_explicit(&l->owner, memory_order_relaxed) == 0)
             cancel_in_user_space(l);   /* queued ops are only in the SQ */
+        else
+            drain(l);
         break;
     case -ECHILD:
         /* The parent's requests go on in the parent; here only our copies

@@ -90,6 +90,8 @@ int ur__loop_bind(ur_loop *l)
     uintptr_t me = ur__thread_self(), none = 0;
     if (atomic_load_explicit(&l->owner, memory_order_relaxed) == me)
         return 0;
+    if (l->freeing)
+        return -ESHUTDOWN;   /* see cancel_in_user_space() in loop.c */
     /* Two threads racing for an unowned loop is a caller bug (the hand-over
      * must be synchronised); the CAS still lets exactly one of them in. */
     if (!atomic_compare_exchange_strong_explicit(&l->owner, &none, me, memory_order_acq_rel,

@@ -99,7 +99,8 @@ int ur_loop_new(const ur_loop_opts *opts, ur_loop **out, const char **why);
  * a final drain: pending ops are canceled and waited for, 2 s at most).
  * Call it from the owner thread, or from any thread if no thread owns the
  * loop yet (nothing was ever submitted then: ops still queued complete with
- * -ECANCELED without reaching the kernel). In a fork() child it
+ * -ECANCELED without reaching the kernel, and a tick or flush from their
+ * callbacks returns -ESHUTDOWN instead of binding it). In a fork() child it
  * does not touch the parent's ring: every op still counted completes with
  * -ECANCELED (the parent's kernel requests go on, in the parent), released
  * owners get on_release, and the child's copies of the memory, mappings and
@@ -120,8 +121,9 @@ int ur_loop_check_thread(const ur_loop *loop);
 /* One tick: submit every queued SQE and wait up to timeout_ns (-1 = until a
  * completion or the nearest timer, 0 = poll) for completions; then dispatch
  * all CQEs (draining CQ overflow too) and run expired timers. The first
- * tick binds the loop to the calling thread. Returns the number of CQEs +
- * timers handled (the engine's own CQEs are not counted), or -errno:
+ * tick (or flush) binds the loop to the calling thread, with two register
+ * syscalls, once: enable the ring, register its fd. Returns the number of
+ * CQEs + timers handled (the engine's own CQEs are not counted), or -errno:
  * -EXDEV / -ECHILD as ur_loop_check_thread() (nothing touched). -EINTR is
  * returned as 0. In external mode it ends by submitting what its callbacks
  * queued and the kernel timeout for the nearest deadline; in internal mode

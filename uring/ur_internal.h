@@ -54,6 +54,7 @@ struct ur_loop {
      * fork_gen is ur__fork_gen as it was when the loop was created. */
     _Atomic uintptr_t owner;
     unsigned fork_gen;
+    bool freeing;           /* in ur_loop_free: an unbound loop stays unbound */
 
     /* External mode: one kernel timeout (UR_UDATA_DEADLINE) armed at or
      * before the nearest timer deadline, so the eventfd wakes for it. */
@@ -144,7 +145,8 @@ static inline int ur__loop_usable(const ur_loop *l)
 }
 /* As ur__loop_usable(), and binds an unowned loop to the calling thread:
  * enables a ring created disabled (it then accepts this thread as its only
- * issuer) and registers the ring fd in this thread's context. */
+ * issuer) and registers the ring fd in this thread's context. -ESHUTDOWN
+ * for an unowned loop that ur_loop_free() is freeing. */
 int ur__loop_bind(ur_loop *l);
 static inline int ur__loop_enter(ur_loop *l)
 {

@@ -259,6 +259,56 @@ static void test_free_unbound(void **state)
     }
 }
 
+/* Freeing an unbound loop, a callback queues another recv and flushes.
+ * Binding the loop now would submit the SQE of the recv just reported
+ * canceled (it is still in the SQ): the flush is refused, the new recv is
+ * canceled in user space as well, and no recv ever runs (the waiting byte
+ * is still there afterwards). */
+typedef struct rebinder {
+    bown b;
+    ur_loop *l;
+    int fd;
+    char in;
+    int flush_rc;
+} rebinder;
+
+static void rebind_complete(ur_owner *o, uint32_t tag, int res, uint32_t flags)
+{
+    rebinder *r = (rebinder *)o;
+    b_complete(o, tag, res, flags);
+    if (tag == 1) {
+        (void)ur_recv(o, 2, r->fd, &r->in, 1, 0, NULL);
+        r->flush_rc = ur_loop_flush(r->l);
+    }
+}
+
+static void test_free_unbound_callback_binds(void **state)
+{
+    (void)state;
+    ur_loop *l = loop_new(0);
+    int sv[2];
+    sockpair(sv);
+    static rebinder r;
+    memset(&r, 0, sizeof r);
+    ur_owner_init(&r.b.own, l, rebind_complete, b_release);
+    r.l = l;
+    r.fd = sv[1];
+    r.flush_rc = 1;
+    char first;
+    assert_int_equal(ur_recv(&r.b.own, 1, sv[1], &first, 1, 0, NULL), 0);
+    assert_int_equal(write(sv[0], "z", 1), 1);
+    ur_loop_free(l);
+    assert_int_equal(r.flush_rc, -ESHUTDOWN);
+    assert_int_equal(r.b.ncomp, 2);
+    assert_int_equal(r.b.res[0], -ECANCELED);
+    assert_int_equal(r.b.tag[1], 2);
+    assert_int_equal(r.b.res[1], -ECANCELED);
+    assert_int_equal(recv(sv[1], &first, 1, MSG_DONTWAIT), 1);
+    assert_int_equal(first, 'z');
+    close(sv[0]);
+    close(sv[1]);
+}
+
 /* A thread frees a loop another thread owns but no longer uses (nothing in
  * flight). Its own loop, whose ring fd it registered at the same index the
  * owner used in its own context, must not lose that registration. */
@@ -435,6 +485,7 @@ int main(void)
     cmocka_unit_test_prestate_setup_teardown(f, mask_setup, mask_teardown, &mask_no_disabled)
         EACH_MASK(test_handover),
         EACH_MASK(test_free_unbound),
+        EACH_MASK(test_free_unbound_callback_binds),
         EACH_MASK(test_free_from_other_thread),
         EACH_MASK(test_fork),
     };
