@@ -17,7 +17,8 @@
  * freed while the kernel may still write to it.
  *
  * Threads. A loop belongs to the first thread that calls ur_loop_tick() or
- * ur_loop_flush() on it. Until then any one thread at a time may prepare it
+ * ur_loop_flush() on it (or queues an op that finds the SQ full, which
+ * flushes too). Until then any one thread at a time may prepare it
  * (ur_loop_eventfd, queue ops, start timers) and hand it over: e.g. a daemon
  * creates the loop, takes its eventfd, then passes the loop to the thread
  * that runs it (the hand-over itself must be synchronised by the caller:
@@ -45,7 +46,10 @@
  * earlier; when timers stop, the armed one fires once, early, for nothing
  * (one wakeup that finds nothing due, never a spin). The engine's own CQEs
  * are never handed to owners. ur_loop_next_timeout_ns() gives the nearest
- * deadline to callers that prefer to compute their own wait.
+ * deadline to callers that prefer to compute their own wait. Where the
+ * kernel lacks DEFER_TASKRUN (the fallback configurations) it interrupts the
+ * owner thread to post completions, so that thread's epoll_wait may fail
+ * with EINTR: retry it.
  *
  * Errors: negative errno values (-ENOMEM, -EBUSY, ...), as liburing does.
  */

@@ -292,7 +292,7 @@ static void test_external_wakes(void **state)
     assert_int_equal(wait_fd(e.ep, 5000), 1);
     uint64_t woke = ur_now_ns();
     assert_true(woke >= deadline);
-    assert_true(woke < deadline + 1000 * MS);
+    assert_true(woke < deadline + 2000 * MS);   /* slack for a loaded machine */
     assert_int_equal(nfired, 0);   /* the engine runs timers in ticks only */
     assert_int_equal(ur_loop_tick(e.l, 0), 1);
     assert_int_equal(nfired, 1);
@@ -340,7 +340,7 @@ static void test_external_earlier_rearms(void **state)
     assert_int_equal(fd_readable(e.efd), 0);   /* the update posted no CQE */
     assert_int_equal(wait_fd(e.ep, 5000), 1);
     uint64_t woke = ur_now_ns();
-    assert_true(woke >= deadline && woke < deadline + 1000 * MS);
+    assert_true(woke >= deadline && woke < deadline + 2000 * MS);
     assert_int_equal(ur_loop_tick(e.l, 0), 1);
     assert_int_equal(nfired, 1);
     assert_int_equal(order[0], 2);
