@@ -40,7 +40,7 @@
 #include "ur_internal.h"
 
 unsigned ur__fork_gen;
-_Thread_local char ur__tls_self;
+_Thread_local char ur__tls_self __attribute__((tls_model("initial-exec")));
 
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 

@@ -130,7 +130,10 @@ int ur__timer_sync_kernel(ur_loop *l);
  * the loop's tables calls ur__loop_usable() (ops, timers, release) or
  * ur__loop_enter() (tick, flush: they may bind the loop to the caller). */
 extern unsigned ur__fork_gen;           /* bumped in every fork() child */
-extern _Thread_local char ur__tls_self; /* its address names the thread */
+/* Its address names the thread. initial-exec: the check runs on every op,
+ * and the default model in PIC code calls __tls_get_addr; one byte of
+ * static TLS fits glibc's reserve even when the library is dlopen()ed. */
+extern _Thread_local char ur__tls_self __attribute__((tls_model("initial-exec")));
 static inline uintptr_t ur__thread_self(void) { return (uintptr_t)&ur__tls_self; }
 /* Called by ur_loop_new: installs the fork handler (once per process) and
  * records the generation; the loop starts with no owner. */
