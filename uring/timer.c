@@ -111,7 +111,11 @@ int ur_timer_start(ur_loop *l, ur_timer *t, uint64_t deadline_ns)
 
 void ur_timer_stop(ur_loop *l, ur_timer *t)
 {
-    if (l == NULL || t == NULL || t->heap_index == NOT_ARMED || ur__loop_usable(l) < 0)
+    /* From another thread this would race with the owner: do nothing. In a
+     * fork child the heap is the child's own copy and no ring is involved:
+     * disarm, or a child that frees the timer leaves the heap pointing at
+     * freed memory (ur_loop_free writes through it). */
+    if (l == NULL || t == NULL || t->heap_index == NOT_ARMED || ur__loop_usable(l) == -EXDEV)
         return;
     size_t i = t->heap_index;
     t->heap_index = NOT_ARMED;

@@ -193,7 +193,8 @@ int ur_cancel(ur_loop *loop, uint64_t id);
  * started). ur_now_ns() is CLOCK_MONOTONIC, the clock of deadlines and of
  * the kernel timeout. ur_timer_start re-arms an armed timer and returns 0,
  * -EINVAL, -ENOMEM or -EXDEV / -ECHILD; ur_timer_stop is a no-op if the
- * timer is not armed (or from a thread that may not use the loop). */
+ * timer is not armed or when called from a thread other than the owner (in
+ * a fork child it does disarm, so the child may free the timer). */
 uint64_t ur_now_ns(void);
 void ur_timer_init(ur_timer *t, void (*fn)(ur_timer *));
 int ur_timer_start(ur_loop *loop, ur_timer *t, uint64_t deadline_ns);

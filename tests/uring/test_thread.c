@@ -110,7 +110,7 @@ typedef struct handover {
     int sv[2];
     char in[4], in2[4];
     bown own;
-    ttimer tm;
+    ttimer tm, far;
     pthread_barrier_t bar;
     int fail;   /* first failing line on B */
 } handover;
@@ -129,9 +129,14 @@ static void *handover_b(void *arg)
     CHECK(fail, h->own.ncomp == 2 && h->own.res[0] == 2 && h->own.res[1] == 2);
     CHECK(fail, memcmp(h->in, "hi", 2) == 0);
     CHECK(fail, h->tm.fired == 1);   /* the timer A started ran on B */
+    ur_timer_init(&h->far.t, tt_fire);
+    CHECK(fail, ur_timer_start(h->l, &h->far.t, ur_now_ns() + 60000000000ull) == 0);
 
     pthread_barrier_wait(&h->bar);   /* A tries its luck now */
     pthread_barrier_wait(&h->bar);
+    CHECK(fail, ur_timer_armed(&h->far.t));   /* A's stop did nothing */
+    ur_timer_stop(h->l, &h->far.t);
+    CHECK(fail, !ur_timer_armed(&h->far.t));
 
     /* B still works: another exchange, then free with a recv in flight
      * (drained on the owner thread) and the owner released. */
@@ -193,6 +198,9 @@ static void test_handover(void **state)
     ur_timer_init(&t2.t, tt_fire);
     assert_int_equal(ur_timer_start(l, &t2.t, ur_now_ns()), -EXDEV);
     assert_false(ur_timer_armed(&t2.t));
+    ur_timer_stop(l, &h.far.t);   /* B's timer: left alone */
+    assert_true(ur_timer_armed(&h.far.t));
+    assert_int_equal(l->nheap, 1);
     ur_owner_release(&h.own.own);   /* does nothing from here */
     assert_int_equal(h.own.own.releasing, 0);
     assert_int_equal(ur_loop_queued(l), queued);   /* the SQ is untouched */
@@ -372,7 +380,7 @@ static void test_free_from_other_thread(void **state)
  * without touching the parent's ring (the parent's recv still completes
  * with the parent's data afterwards), and a loop of the child's own works,
  * before and after that free. Exit status: 0, or the failing line's. */
-static int fork_child(ur_loop *l, ur_loop *unbound, bown *o, int fd)
+static int fork_child(ur_loop *l, ur_loop *unbound, bown *o, int fd, ttimer *tm)
 {
     int fail = 0;
     CHECK(&fail, ur_loop_check_thread(l) == -ECHILD);
@@ -400,6 +408,12 @@ static int fork_child(ur_loop *l, ur_loop *unbound, bown *o, int fd)
     CHECK(&fail, ur_loop_tick(mine, 0) == 0);
     CHECK(&fail, ur_loop_check_thread(mine) == 0);
     CHECK(&fail, mine->ring.enter_ring_fd == l->ring.enter_ring_fd);
+
+    /* The child may stop a timer (and then free it): stop disarms here. */
+    CHECK(&fail, ur_timer_armed(&tm->t));
+    ur_timer_stop(l, &tm->t);
+    CHECK(&fail, !ur_timer_armed(&tm->t));
+    CHECK(&fail, ur_loop_next_timeout_ns(l) == -1);
 
     ur_owner_release(&o->own);   /* marked; completes in ur_loop_free */
     CHECK(&fail, o->released == 0);
@@ -445,7 +459,7 @@ static void test_fork(void **state)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        int rc = fork_child(l, unbound, &o, sv[1]);
+        int rc = fork_child(l, unbound, &o, sv[1], &tm);
         if (rc != 0)
             fprintf(stderr, "fork child failed at line %d\n", rc);
         /* exit, not _exit: under ASan the leak check runs in the child too
