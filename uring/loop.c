@@ -1,7 +1,8 @@
 /*
- * uring/loop.c -- the loop: ring setup with feature fallbacks, the tick
- * (one submit + wait, reap every CQE, run timers), SQ-full flushing, the
- * registered eventfd for external event loops, and teardown.
+ * uring/loop.c -- the loop: ring setup with feature fallbacks (created
+ * disabled, bound to its thread by thread.c), the tick (one submit + wait,
+ * reap every CQE, run timers), SQ-full flushing, the registered eventfd and
+ * external mode's end-of-tick submit, and teardown (also in a fork child).
  */
 #include <errno.h>
 #include <string.h>
@@ -12,7 +13,12 @@
 
 #define WANT_FLAGS (IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | \
                     IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG |   \
-                    IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP)
+                    IORING_SETUP_SUBMIT_ALL | IORING_SETUP_R_DISABLED |        \
+                    IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP)
+/* These make the creating task the ring's only issuer unless the ring
+ * starts disabled (the enabling task is then the issuer): without
+ * R_DISABLED they would forbid handing the loop to another thread. */
+#define ISSUER_FLAGS (IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN)
 #define REAP_BATCH 64
 #define FREE_DRAIN_NS 2000000000ull   /* ur_loop_free waits this long at most */
 
@@ -54,18 +60,24 @@ int ur_loop_new(const ur_loop_opts *opts, ur_loop **out, const char **why)
     memset(l, 0, sizeof *l);
     l->evfd = -1;
     l->free_head = UR_NO_SLOT;
+    ur__thread_init(l);
 
     /* Older kernels reject flags they do not know with -EINVAL: drop them one
-     * group at a time, newest first (DEFER_TASKRUN needs SINGLE_ISSUER). */
+     * group at a time, newest first (DEFER_TASKRUN needs SINGLE_ISSUER;
+     * R_DISABLED, 5.10, predates both). Each configuration was checked on
+     * the target kernel: the hand-over tests run under them. */
     static const unsigned drop[] = {
         0,
         IORING_SETUP_DEFER_TASKRUN,
         IORING_SETUP_SINGLE_ISSUER,
         IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
         IORING_SETUP_SUBMIT_ALL,
+        IORING_SETUP_R_DISABLED,
         IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP,
     };
     unsigned flags = WANT_FLAGS & ur__setup_mask;
+    if (!(flags & IORING_SETUP_R_DISABLED))
+        flags &= ~ISSUER_FLAGS;
     int r = -EINVAL;
     for (size_t i = 0; i < sizeof drop / sizeof drop[0] && r == -EINVAL; i++) {
         flags &= ~drop[i];
@@ -82,8 +94,9 @@ int ur_loop_new(const ur_loop_opts *opts, ur_loop **out, const char **why)
         return r;
     }
     l->setup_flags = flags;
-    /* Saves an fget/fput per io_uring_enter; harmless when unsupported. */
-    (void)io_uring_register_ring_fd(&l->ring);
+    /* No io_uring_register_ring_fd() here: the registration belongs to the
+     * registering thread, and this one may not be the one that runs the
+     * loop (thread.c registers it when the loop is bound). */
     *out = l;
     return 0;
 }
@@ -102,19 +115,31 @@ int ur_loop_flush(ur_loop *loop)
 {
     if (loop == NULL)
         return -EINVAL;
-    int r = submit(loop);
+    int r = ur__loop_enter(loop);
+    if (r < 0)
+        return r;
+    if (loop->evfd >= 0)
+        (void)ur__timer_sync_kernel(loop);   /* no SQE now: the next call retries */
+    r = submit(loop);
     return r < 0 ? r : 0;
 }
 
 struct io_uring_sqe *ur__get_sqe(ur_loop *l, int *err)
 {
     /* SQ full: flush it to the kernel and retry; a few times only, in case
-     * the kernel cannot take the SQEs right now (-EAGAIN, -EBUSY). */
+     * the kernel cannot take the SQEs right now (-EAGAIN, -EBUSY). A loop
+     * not bound yet is bound to the calling thread first (its ring is still
+     * disabled): failing instead would break every program that queues
+     * more ops than the SQ holds before its first tick, while only a
+     * hand-over after that much preparation loses (with -EXDEV, a named
+     * error, on the other thread). */
     for (int tries = 0; tries < 4; tries++) {
         struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
         if (sqe != NULL)
             return sqe;
-        int r = submit(l);
+        int r = ur__loop_enter(l);
+        if (r == 0)
+            r = submit(l);
         if (r < 0) {
             *err = r;
             return NULL;
@@ -190,6 +215,11 @@ int ur_loop_tick(ur_loop *l, int64_t timeout_ns)
 {
     if (l == NULL)
         return -EINVAL;
+    int r = ur__loop_enter(l);
+    if (r < 0)
+        return r;
+    if (l->evfd >= 0)
+        (void)ur__timer_sync_kernel(l);   /* timers started since the last flush */
     uint64_t next = ur__timer_next(l);
     if (next != UINT64_MAX) {
         uint64_t now = ur_now_ns();
@@ -202,7 +232,6 @@ int ur_loop_tick(ur_loop *l, int64_t timeout_ns)
     /* Nothing in flight and no timer: waiting could only hang. */
     if (timeout_ns < 0 && l->used == 0)
         timeout_ns = 0;
-    int r;
     if (timeout_ns == 0 || io_uring_cq_ready(&l->ring) > 0) {
         /* Poll. Under DEFER_TASKRUN, completions wait as task work until we
          * enter the kernel with GETEVENTS; the kernel then sets
@@ -227,8 +256,16 @@ int ur_loop_tick(ur_loop *l, int64_t timeout_ns)
         return r;
     int n = reap(l);
     n += ur__timers_run(l);
-    if (l->evfd >= 0)
+    if (l->evfd >= 0) {   /* read again: a callback may have just created it */
+        /* Nobody else will submit before the caller waits on the eventfd
+         * again: what callbacks and timers queued, and the kernel timeout
+         * for the (maybe new) nearest deadline, must reach the kernel now,
+         * or nothing would ever wake the fd for them. A failure here shows
+         * again at the next flush or tick, which retries. */
+        (void)ur__timer_sync_kernel(l);
+        (void)submit(l);
         rearm_eventfd(l);
+    }
     return n;
 }
 
@@ -236,12 +273,17 @@ int ur_loop_eventfd(ur_loop *l)
 {
     if (l == NULL)
         return -EINVAL;
+    /* Before the loop is bound this registers with the disabled ring, which
+     * the kernel accepts from the creating thread (thread.c). */
+    int r = ur__loop_usable(l);
+    if (r < 0)
+        return r;
     if (l->evfd >= 0)
         return l->evfd;
     int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0)
         return -errno;
-    int r = io_uring_register_eventfd(&l->ring, fd);
+    r = io_uring_register_eventfd(&l->ring, fd);
     if (r < 0) {
         close(fd);
         return r;
@@ -254,13 +296,28 @@ unsigned ur_loop_queued(const ur_loop *l) { return io_uring_sq_ready(&l->ring); 
 uint64_t ur_loop_submits(const ur_loop *l) { return l->submits; }
 unsigned ur_loop_setup_flags(const ur_loop *l) { return l->setup_flags; }
 
-void ur_loop_free(ur_loop *l)
+/* Complete every counted op with -ECANCELED without asking the kernel: for
+ * ops that never reached it (the loop was never bound, so nothing was ever
+ * submitted) or whose ring is the parent's (fork child). Their SQEs stay in
+ * the SQ, unsubmitted for good: l->freeing keeps a callback's tick or flush
+ * from binding the loop now (ur__loop_bind), which would submit them for
+ * ops already reported canceled. Callbacks may queue more ops (they land
+ * in the SQ too); a few rounds, then whatever is left stays uncompleted. */
+static void cancel_in_user_space(ur_loop *l)
 {
-    if (l == NULL)
-        return;
-    /* Cancel everything and wait (bounded) for the final CQEs, so that no op
-     * still writes into an owner's buffer once its on_release has run.
-     * Callbacks may queue more ops while we drain: cancel those too. */
+    for (int round = 0; round < 8 && l->used > 0; round++) {
+        uint32_t total = l->nchunks << UR_CHUNK_SHIFT;
+        for (uint32_t i = 0; i < total; i++)
+            if (ur__slot(l, i)->owner != NULL)
+                (void)ur__dispatch(l, ur__udata(l, i), -ECANCELED, 0);
+    }
+}
+
+/* Cancel everything and wait (bounded) for the final CQEs, so that no op
+ * still writes into an owner's buffer once its on_release has run.
+ * Callbacks may queue more ops while we drain: cancel those too. */
+static void drain(ur_loop *l)
+{
     uint64_t end = ur_now_ns() + FREE_DRAIN_NS;
     while (l->used > 0) {
         uint32_t total = l->nchunks << UR_CHUNK_SHIFT;
@@ -278,6 +335,33 @@ void ur_loop_free(ur_loop *l)
         if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY)
             break;
         reap(l);
+    }
+}
+
+void ur_loop_free(ur_loop *l)
+{
+    if (l == NULL)
+        return;
+    switch (ur_loop_check_thread(l)) {
+    case 0:
+        l->freeing = true;
+        if (atomic_load_explicit(&l->owner, memory_order_relaxed) == 0)
+            cancel_in_user_space(l);   /* queued ops are only in the SQ */
+        else
+            drain(l);
+        break;
+    case -ECHILD:
+        /* The parent's requests go on in the parent; here only our copies
+         * of the memory, mappings and fds are freed. The registered ring
+         * fd index is the parent thread's: forget it (see ur__forget_ring_fd). */
+        cancel_in_user_space(l);
+        ur__forget_ring_fd(l);
+        break;
+    default:   /* -EXDEV: another thread owns the ring and runs its ops */
+        if (l->used > 0)
+            return;   /* see ur.h: leak rather than let the kernel write into freed memory */
+        ur__forget_ring_fd(l);
+        break;
     }
     /* Exiting the ring cancels whatever is left in the kernel. */
     io_uring_queue_exit(&l->ring);

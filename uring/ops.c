@@ -8,7 +8,8 @@
 
 #include "ur_internal.h"
 
-/* Take a slot and an SQE for an op of o; on failure nothing is held. */
+/* Take a slot and an SQE for an op of o; on failure nothing is held. The
+ * thread check comes first: from the wrong thread nothing is touched. */
 static struct io_uring_sqe *op_begin(ur_owner *o, uint32_t tag, uint32_t *idx, int *err)
 {
     if (o == NULL || o->loop == NULL || o->on_complete == NULL) {
@@ -16,6 +17,9 @@ static struct io_uring_sqe *op_begin(ur_owner *o, uint32_t tag, uint32_t *idx, i
         return NULL;
     }
     ur_loop *l = o->loop;
+    *err = ur__loop_usable(l);
+    if (*err < 0)
+        return NULL;
     *idx = ur__slot_get(l, o, tag);
     if (*idx == UR_NO_SLOT) {
         *err = -ENOMEM;
@@ -129,7 +133,7 @@ int ur__cancel_slot(ur_loop *l, uint32_t idx)
         return err;
     io_uring_prep_cancel64(sqe, ur__udata(l, idx), 0);
     /* The cancel's own CQE (0, -ENOENT or -EALREADY) is of no interest. */
-    io_uring_sqe_set_data64(sqe, UR_UDATA_INTERNAL);
+    ur__sqe_internal(l, sqe);
     s->cancel_sent = true;
     return 0;
 }
@@ -138,6 +142,9 @@ int ur_cancel(ur_loop *loop, uint64_t id)
 {
     if (loop == NULL)
         return -EINVAL;
+    int r = ur__loop_usable(loop);
+    if (r < 0)
+        return r;
     if (ur__slot_lookup(loop, id) == NULL)
         return -ENOENT;
     return ur__cancel_slot(loop, (uint32_t)id);

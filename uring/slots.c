@@ -1,7 +1,8 @@
 /*
  * uring/slots.c -- op slots and owners: the slot table (a freelist over
- * chunks that never move), user_data <-> slot mapping with generations, CQE
- * dispatch to owners with inflight accounting, and ur_owner_init/release.
+ * chunks that never move), each owner's intrusive list of its live slots,
+ * user_data <-> slot mapping with generations, CQE dispatch to owners with
+ * inflight accounting, and ur_owner_init/release.
  */
 #include <errno.h>
 #include <string.h>
@@ -24,7 +25,8 @@ static int grow(ur_loop *l)
     /* Chain the new slots lowest first, so slot numbers stay small. */
     for (uint32_t i = 0; i < UR_CHUNK_SLOTS; i++) {
         c[i].gen = 1;
-        c[i].next_free = i + 1 < UR_CHUNK_SLOTS ? base + i + 1 : l->free_head;
+        c[i].next = i + 1 < UR_CHUNK_SLOTS ? base + i + 1 : l->free_head;
+        c[i].prev = UR_NO_SLOT;
     }
     cs[l->nchunks++] = c;
     l->free_head = base;
@@ -37,22 +39,35 @@ uint32_t ur__slot_get(ur_loop *l, ur_owner *o, uint32_t tag)
         return UR_NO_SLOT;
     uint32_t idx = l->free_head;
     ur_slot *s = ur__slot(l, idx);
-    l->free_head = s->next_free;
+    l->free_head = s->next;
     s->owner = o;
     s->tag = tag;
     s->cancel_sent = false;
+    /* Push onto the owner's list (order does not matter to anyone). */
+    s->prev = UR_NO_SLOT;
+    s->next = o->ops;
+    if (o->ops != UR_NO_SLOT)
+        ur__slot(l, o->ops)->prev = idx;
+    o->ops = idx;
     return idx;
 }
 
 void ur__slot_put(ur_loop *l, uint32_t idx)
 {
     ur_slot *s = ur__slot(l, idx);
+    if (s->prev != UR_NO_SLOT)
+        ur__slot(l, s->prev)->next = s->next;
+    else
+        s->owner->ops = s->next;
+    if (s->next != UR_NO_SLOT)
+        ur__slot(l, s->next)->prev = s->prev;
     s->owner = NULL;
+    s->prev = UR_NO_SLOT;
     /* A new generation, so CQEs and ids naming the old use are stale. 0 is
-     * skipped: it is UR_UDATA_INTERNAL's. */
+     * skipped: user_data below 1 << 32 is the engine's own. */
     if (++s->gen == 0)
         s->gen = 1;
-    s->next_free = l->free_head;
+    s->next = l->free_head;
     l->free_head = idx;
 }
 
@@ -77,6 +92,13 @@ void ur__slots_free(ur_loop *l)
 
 int ur__dispatch(ur_loop *l, uint64_t user_data, int res, uint32_t flags)
 {
+    if (user_data == UR_UDATA_DEADLINE) {
+        /* The kernel timeout fired (-ETIME) or went away: the next flush or
+         * tick arms a new one if a timer is still pending. Timeouts without
+         * IORING_TIMEOUT_MULTISHOT have no F_MORE: this CQE is its last. */
+        l->kt_live = false;
+        return 0;
+    }
     if (user_data == UR_UDATA_INTERNAL || user_data == LIBURING_UDATA_TIMEOUT)
         return 0;
     ur_slot *s = ur__slot_lookup(l, user_data);
@@ -106,11 +128,20 @@ void ur_owner_init(ur_owner *o, ur_loop *loop, ur_complete_fn fn, void (*on_rele
     o->on_release = on_release;
     o->inflight = 0;
     o->releasing = 0;
+    o->ops = UR_NO_SLOT;
 }
 
 void ur_owner_release(ur_owner *o)
 {
     if (o == NULL || o->releasing)
+        return;
+    /* From another thread, even marking the owner would race with the
+     * owner thread and cancels could corrupt its SQ: do nothing (the
+     * library checks the thread before). In a fork child nobody else runs
+     * the loop, so the owner is marked, but the ring (the parent's) is not
+     * touched: its ops complete in ur_loop_free(), then on_release runs. */
+    int usable = o->loop != NULL ? ur__loop_usable(o->loop) : 0;
+    if (usable == -EXDEV)
         return;
     o->releasing = 1;
     if (o->inflight == 0) {
@@ -118,17 +149,13 @@ void ur_owner_release(ur_owner *o)
             o->on_release(o);
         return;
     }
-    /* ur_owner has no room for a list of its ops, so scan the table; it holds
-     * about as many slots as there are ops in flight, and we stop once all of
-     * this owner's ops are found. Cancel is best effort: if no SQE can be had
-     * the op simply completes on its own. */
+    if (usable < 0)
+        return;
+    /* Walk this owner's own list. Cancel is best effort: if no SQE can be
+     * had the op simply completes on its own. The list cannot change under
+     * us: slots leave it only in dispatch, and queueing a cancel may flush
+     * the SQ but never reaps. */
     ur_loop *l = o->loop;
-    unsigned found = 0, total = l->nchunks << UR_CHUNK_SHIFT;
-    for (uint32_t i = 0; i < total && found < o->inflight; i++) {
-        ur_slot *s = ur__slot(l, i);
-        if (s->owner != o)
-            continue;
-        found++;
+    for (uint32_t i = o->ops; i != UR_NO_SLOT; i = ur__slot(l, i)->next)
         (void)ur__cancel_slot(l, i);
-    }
 }

@@ -1,8 +1,9 @@
 /*
  * tests/uring/test_owner.c -- op lifetime: cancel by id (pending, racing,
  * already completed), generations on slot reuse (stale ids and CQEs), owner
- * release waiting for in-flight ops, release from inside a callback, and
- * callbacks queueing new ops mid-dispatch.
+ * release waiting for in-flight ops, release from inside a callback,
+ * callbacks queueing new ops mid-dispatch, and each owner's list of live
+ * slots (release cancels exactly that owner's ops, without a table walk).
  */
 #include "ur_test.h"
 #include "../../uring/ur_internal.h"
@@ -273,6 +274,138 @@ static void test_queue_from_callbacks(void **state)
     ur_loop_free(l);
 }
 
+
+/* Every owner's list holds exactly its live slots, linked both ways, and
+ * their number is its inflight count; the lists and the free slots
+ * together account for every slot of the table. */
+static void lists_check(const ur_loop *l, tester **ts, int n)
+{
+    uint32_t listed = 0;
+    for (int k = 0; k < n; k++) {
+        const ur_owner *o = &ts[k]->own;
+        uint32_t count = 0, prev = UR_NO_SLOT;
+        for (uint32_t i = o->ops; i != UR_NO_SLOT; i = ur__slot(l, i)->next) {
+            const ur_slot *s = ur__slot(l, i);
+            assert_ptr_equal(s->owner, o);
+            assert_int_equal(s->prev, prev);
+            prev = i;
+            assert_true(++count <= l->used);
+        }
+        assert_int_equal(count, o->inflight);
+        listed += count;
+    }
+    assert_int_equal(listed, l->used);
+    uint32_t nfree = 0;
+    for (uint32_t i = l->free_head; i != UR_NO_SLOT; i = ur__slot(l, i)->next) {
+        assert_null(ur__slot(l, i)->owner);
+        nfree++;
+    }
+    assert_int_equal(nfree + l->used, l->nchunks << UR_CHUNK_SHIFT);
+}
+
+/* Many owners whose ops are interleaved in the table; releasing one queues
+ * a cancel for each of its own ops and nothing else, only it sees
+ * -ECANCELED, the others' ops carry on, and completions unlink slots from
+ * the middle, head and tail of the lists. */
+static void test_release_one_of_many(void **state)
+{
+    (void)state;
+    enum { OWNERS = 24, OPS = 4, VICTIM = 13 };
+    ur_loop *l = loop_new(0);
+    tester *ts[OWNERS];
+    static int sv[OWNERS][OPS][2];
+    static char buf[OWNERS][OPS];
+    uint64_t ids[OWNERS][OPS];
+    for (int k = 0; k < OWNERS; k++)
+        ts[k] = tester_new(l);
+    /* Round-robin, so no owner's slots are contiguous. */
+    for (int j = 0; j < OPS; j++)
+        for (int k = 0; k < OWNERS; k++) {
+            sockpair(sv[k][j]);
+            assert_int_equal(ur_recv(&ts[k]->own, (uint32_t)j, sv[k][j][1], &buf[k][j], 1, 0,
+                                     &ids[k][j]), 0);
+        }
+    assert_int_equal(l->used, OWNERS * OPS);
+    lists_check(l, ts, OWNERS);
+    assert_true(ur_loop_tick(l, 0) >= 0);   /* all in the kernel */
+    assert_int_equal(ur_loop_queued(l), 0);
+
+    ur_owner_release(&ts[VICTIM]->own);
+    assert_int_equal(ur_loop_queued(l), OPS);   /* one cancel per own op, no more */
+    assert_int_equal(ts[VICTIM]->released, 0);
+    RUN_UNTIL(l, ts[VICTIM]->released == 1);
+    assert_int_equal(ts[VICTIM]->ncomp, OPS);
+    assert_int_equal(ts[VICTIM]->comp_at_release, OPS);
+    for (int j = 0; j < OPS; j++)
+        assert_int_equal(ts[VICTIM]->comp[j].res, -ECANCELED);
+    assert_int_equal(ts[VICTIM]->own.ops, UR_NO_SLOT);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ur_loop_tick(l, 0), 0);
+    for (int k = 0; k < OWNERS; k++) {
+        if (k == VICTIM)
+            continue;
+        assert_int_equal(ts[k]->ncomp, 0);
+        assert_int_equal(ts[k]->own.inflight, OPS);
+        assert_int_equal(ts[k]->released, 0);
+    }
+    assert_int_equal(l->used, (OWNERS - 1) * OPS);
+    lists_check(l, ts, OWNERS);
+
+    /* The victim's ids are stale now, as CQEs carrying them would be; its
+     * slots go to new ops of another owner, under new generations. */
+    for (int j = 0; j < OPS; j++) {
+        assert_int_equal(ur_cancel(l, ids[VICTIM][j]), -ENOENT);
+        assert_int_equal(ur__dispatch(l, ids[VICTIM][j], 1, 0), 0);
+    }
+    tester *late = tester_new(l);
+    uint64_t late_ids[OPS];
+    for (int j = 0; j < OPS; j++) {
+        assert_int_equal(ur_recv(&late->own, (uint32_t)j, sv[VICTIM][j][1], &buf[VICTIM][j], 1, 0,
+                                 &late_ids[j]), 0);
+        int reused = 0;
+        for (int i = 0; i < OPS; i++)
+            reused += (uint32_t)late_ids[j] == (uint32_t)ids[VICTIM][i];
+        assert_int_equal(reused, 1);
+        for (int i = 0; i < OPS; i++)
+            assert_true(late_ids[j] != ids[VICTIM][i]);
+    }
+    for (int j = 0; j < OPS; j++)
+        assert_int_equal(ur__dispatch(l, ids[VICTIM][j], 1, 0), 0);   /* still stale */
+    assert_int_equal(late->ncomp, 0);
+    tester *victim = ts[VICTIM];
+    ts[VICTIM] = late;
+    lists_check(l, ts, OWNERS);
+
+    /* Complete ops in an order that unlinks from the middle, the head and
+     * the tail of each list (the head is the newest op). */
+    const int order[OPS] = {1, 3, 0, 2};
+    for (int step = 0; step < OPS; step++) {
+        int j = order[step];
+        for (int k = 0; k < OWNERS; k++)
+            assert_int_equal(write(sv[k][j][0], "d", 1), 1);
+        RUN_UNTIL(l, l->used == (unsigned)(OWNERS * (OPS - step - 1)));
+        lists_check(l, ts, OWNERS);
+    }
+    for (int k = 0; k < OWNERS; k++) {
+        assert_int_equal(ts[k]->ncomp, OPS);
+        for (int i = 0; i < ts[k]->ncomp; i++) {
+            assert_int_equal(ts[k]->comp[i].res, 1);
+            assert_int_equal(ts[k]->comp[i].tag, (uint32_t)order[i]);
+        }
+        assert_int_equal(ts[k]->own.ops, UR_NO_SLOT);
+        ur_owner_release(&ts[k]->own);
+        assert_int_equal(ts[k]->released, 1);
+        for (int j = 0; j < OPS; j++) {
+            close(sv[k][j][0]);
+            close(sv[k][j][1]);
+        }
+    }
+    ur_loop_free(l);
+    for (int k = 0; k < OWNERS; k++)
+        free(ts[k]);
+    free(victim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_slot_reuse_stale),
         cmocka_unit_test(test_release_waits),
         cmocka_unit_test(test_queue_from_callbacks),
+        cmocka_unit_test(test_release_one_of_many),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
