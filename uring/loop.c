@@ -101,16 +101,6 @@ int ur_loop_new(const ur_loop_opts *opts, ur_loop **out, const char **why)
     return 0;
 }
 
-/* Submit what is queued, if anything (a syscall only then), and count it. */
-static int submit(ur_loop *l)
-{
-    if (io_uring_sq_ready(&l->ring) == 0)
-        return 0;
-    l->submits++;
-    int r = io_uring_submit(&l->ring);
-    return r == -EINTR || r == -EAGAIN || r == -EBUSY ? 0 : r;
-}
-
 int ur_loop_flush(ur_loop *loop)
 {
     if (loop == NULL)
@@ -120,33 +110,8 @@ int ur_loop_flush(ur_loop *loop)
         return r;
     if (loop->evfd >= 0)
         (void)ur__timer_sync_kernel(loop);   /* no SQE now: the next call retries */
-    r = submit(loop);
+    r = ur__submit(loop);
     return r < 0 ? r : 0;
-}
-
-struct io_uring_sqe *ur__get_sqe(ur_loop *l, int *err)
-{
-    /* SQ full: flush it to the kernel and retry; a few times only, in case
-     * the kernel cannot take the SQEs right now (-EAGAIN, -EBUSY). A loop
-     * not bound yet is bound to the calling thread first (its ring is still
-     * disabled): failing instead would break every program that queues
-     * more ops than the SQ holds before its first tick, while only a
-     * hand-over after that much preparation loses (with -EXDEV, a named
-     * error, on the other thread). */
-    for (int tries = 0; tries < 4; tries++) {
-        struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
-        if (sqe != NULL)
-            return sqe;
-        int r = ur__loop_enter(l);
-        if (r == 0)
-            r = submit(l);
-        if (r < 0) {
-            *err = r;
-            return NULL;
-        }
-    }
-    *err = -EBUSY;
-    return NULL;
 }
 
 /* Is there work the kernel holds back until we enter it: CQEs in the
@@ -237,7 +202,7 @@ int ur_loop_tick(ur_loop *l, int64_t timeout_ns)
          * enter the kernel with GETEVENTS; the kernel then sets
          * IORING_SQ_TASKRUN (and signals the eventfd), and reap() sees the
          * flag and calls io_uring_get_events(): no syscall when idle. */
-        r = submit(l);
+        r = ur__submit(l);
     } else {
         struct __kernel_timespec ts, *tsp = NULL;
         if (timeout_ns > 0) {
@@ -263,7 +228,7 @@ int ur_loop_tick(ur_loop *l, int64_t timeout_ns)
          * or nothing would ever wake the fd for them. A failure here shows
          * again at the next flush or tick, which retries. */
         (void)ur__timer_sync_kernel(l);
-        (void)submit(l);
+        (void)ur__submit(l);
         rearm_eventfd(l);
     }
     return n;

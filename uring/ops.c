@@ -122,22 +122,6 @@ int ur_close(ur_owner *o, uint32_t tag, int fd, uint64_t *id)
     return op_commit(o, idx, sqe, id);
 }
 
-int ur__cancel_slot(ur_loop *l, uint32_t idx)
-{
-    ur_slot *s = ur__slot(l, idx);
-    if (s->cancel_sent)
-        return 0;
-    int err;
-    struct io_uring_sqe *sqe = ur__get_sqe(l, &err);
-    if (sqe == NULL)
-        return err;
-    io_uring_prep_cancel64(sqe, ur__udata(l, idx), 0);
-    /* The cancel's own CQE (0, -ENOENT or -EALREADY) is of no interest. */
-    ur__sqe_internal(l, sqe);
-    s->cancel_sent = true;
-    return 0;
-}
-
 int ur_cancel(ur_loop *loop, uint64_t id)
 {
     if (loop == NULL)

@@ -102,7 +102,10 @@ int ur__dispatch(ur_loop *l, uint64_t user_data, int res, uint32_t flags);
  * tests clear bits to run the same checks on the fallback configurations. */
 extern unsigned ur__setup_mask;
 
-/* An SQE, flushing the SQ when it is full (loop.c); NULL + *err on failure. */
+/* The submission queue (sq.c). Submit what is queued, if anything (a
+ * syscall only then), and count it: 0 or -errno. */
+int ur__submit(ur_loop *l);
+/* An SQE, flushing the SQ when it is full; NULL + *err on failure. */
 struct io_uring_sqe *ur__get_sqe(ur_loop *l, int *err);
 /* Mark sqe as one of the engine's requests whose result is of no interest.
  * Where the kernel can (IORING_FEAT_CQE_SKIP, 5.17) a success posts no CQE
