@@ -121,8 +121,18 @@ MYR_API void *myr_future_ptr(const myr_future *f);
  * callback per future; a second call replaces the first. cb may free f. */
 MYR_API void myr_future_on_done(myr_future *f, myr_future_cb cb, void *arg);
 MYR_API void myr_future_free(myr_future *f);
-/* The loop a future belongs to. */
+/* The loop a future belongs to; NULL for a future that failed before it
+ * had one (see "Failures" above). */
 MYR_API myr_loop *myr_future_loop(const myr_future *f);
+/* The connection a command future (query, ping, select_db, reset) was
+ * queued on; NULL for other futures, and once the future failed with
+ * MYR_ECLOSED (the application closed that connection: its handle is
+ * invalid). Otherwise valid as long as the connection's handle is. */
+MYR_API myr_conn *myr_future_conn(const myr_future *f);
+/* A pointer of the caller's, kept with the future (e.g. which job of an
+ * as_completed window it is). NULL until set; myring never touches it. */
+MYR_API void myr_future_set_data(myr_future *f, void *data);
+MYR_API void *myr_future_data(const myr_future *f);
 
 /* Run the loop until f resolves or timeout_ms passes (-1 = no limit).
  * Returns myr_future_status(f), or MYR_ETIMEDOUT if the wait ran out (f stays

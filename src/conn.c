@@ -227,11 +227,13 @@ static myr_conn *conn_new(myr_loop *loop, const myr_conn_opts *opts)
 
 static myr_future *connect_common(myr_loop *loop, const myr_conn_opts *opts, int fd)
 {
-    myr_future *f = loop ? myr__future_new(loop, MYR__FUT_CONNECT) : NULL;
-    if (f == NULL) {
+    myr_error e;
+    myr_future *f = myr__loop_enter(loop, &e) != 0 ? myr__future_failed(NULL, MYR__FUT_CONNECT, &e)
+                                                   : myr__future_new(loop, MYR__FUT_CONNECT);
+    if (f == NULL || f->done) {
         if (fd >= 0)
             close(fd);   /* ours (myr__connect_fd), even when we fail */
-        return NULL;
+        return f;
     }
     myr_conn *c = conn_new(loop, opts);
     if (c == NULL) {

@@ -213,6 +213,7 @@ static myr_future *command(myr_conn *c, const myr__cmd_kind *k, const void *arg,
     myr_future *f = myr__future_new(c->loop, (myr__fut_kind)k->fut_kind);
     if (f == NULL)
         return NULL;
+    f->conn = c;
     int rc = myr__conn_queue(c, k, arg, len, f);
     if (rc != 0)
         myr__future_resolve(f, rc, NULL);

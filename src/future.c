@@ -1,7 +1,10 @@
 /*
- * src/future.c -- futures: resolution (exactly once), callbacks, await,
- * gather, the as_completed iterator, sleep and to_thread.
+ * src/future.c -- futures: resolution (exactly once), the loop's pending
+ * list and ready queue (callbacks run after dispatch, never inside the code
+ * that resolved the future), await, gather, the as_completed iterator,
+ * promises, sleep and to_thread.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "internal.h"
@@ -14,6 +17,91 @@ struct myr_as_completed {
 
 static const myr_error no_error;
 
+/* ------------------------------------------------------- the loop's lists */
+
+/* Every future of a live loop is on exactly one of its lists (f->where):
+ * pending, ready (resolved, callback due) or done. All are doubly linked so
+ * that freeing a future from anywhere (a callback freeing another future
+ * that waits in the ready queue, say) is O(1) and leaves nothing dangling;
+ * the done list lets myr_loop_free clear the loop pointer of the futures
+ * that outlive it. */
+static myr_future **list_head(myr_loop *loop, uint8_t where)
+{
+    return where == MYR__FL_PENDING ? &loop->pending
+         : where == MYR__FL_READY   ? &loop->ready_head
+                                    : &loop->done;
+}
+
+static void list_unlink(myr_future *f)
+{
+    if (f->where == MYR__FL_NONE)
+        return;
+    myr_loop *loop = f->loop;
+    if (f->lprev)
+        f->lprev->lnext = f->lnext;
+    else
+        *list_head(loop, f->where) = f->lnext;
+    if (f->lnext)
+        f->lnext->lprev = f->lprev;
+    else if (f->where == MYR__FL_READY)
+        loop->ready_tail = f->lprev;
+    f->lnext = f->lprev = NULL;
+    f->where = MYR__FL_NONE;
+}
+
+/* Push at the head (pending, done) or, for the ready queue, at the tail:
+ * callbacks run in the order their futures resolved. */
+static void list_push(myr_future *f, uint8_t where)
+{
+    myr_loop *loop = f->loop;
+    myr_future **head = list_head(loop, where);
+    f->where = where;
+    if (where == MYR__FL_READY) {
+        f->lnext = NULL;
+        f->lprev = loop->ready_tail;
+        if (loop->ready_tail)
+            loop->ready_tail->lnext = f;
+        else
+            *head = f;
+        loop->ready_tail = f;
+        return;
+    }
+    f->lprev = NULL;
+    f->lnext = *head;
+    if (*head)
+        (*head)->lprev = f;
+    *head = f;
+}
+
+static void list_move(myr_future *f, uint8_t where)
+{
+    list_unlink(f);
+    list_push(f, where);
+}
+
+void myr__loop_forget_futures(myr_loop *loop)
+{
+    while (loop->done != NULL) {
+        myr_future *f = loop->done;
+        list_unlink(f);
+        f->loop = NULL;
+    }
+}
+
+void myr__loop_drain_ready(myr_loop *loop)
+{
+    /* Pop before calling: the callback may free f, free any other future
+     * (which unlinks it), or resolve more futures (appended, run here too). */
+    myr_future *f;
+    while ((f = loop->ready_head) != NULL) {
+        list_move(f, MYR__FL_DONE);
+        if (f->cb != NULL)
+            f->cb(f, f->cb_arg);
+    }
+}
+
+/* -------------------------------------------------------------- lifetime */
+
 myr_future *myr__future_new(myr_loop *loop, myr__fut_kind kind)
 {
     myr_future *f = myr__calloc(1, sizeof *f);
@@ -23,6 +111,8 @@ myr_future *myr__future_new(myr_loop *loop, myr__fut_kind kind)
     f->kind = (uint8_t)kind;
     f->status = MYR_EPENDING;
     ur_timer_init(&f->timer, NULL);
+    if (loop != NULL)
+        list_push(f, MYR__FL_PENDING);
     return f;
 }
 
@@ -37,6 +127,7 @@ static void free_value(myr_future *f)
 
 static void future_destroy(myr_future *f)
 {
+    list_unlink(f);
     free_value(f);
     myr__free(f->err);
     myr__free(f);
@@ -53,23 +144,35 @@ static void ac_push_ready(myr_as_completed *it, myr_future *f)
     it->ready_tail = f;
 }
 
-void myr__future_resolve(myr_future *f, int status, const myr_error *err)
+/* Status and error fixed; the future leaves the pending list. */
+static void mark_done(myr_future *f, int status, const myr_error *err)
 {
-    if (f == NULL || f->done)
-        return;
     f->done = 1;
     f->status = status;
-    if (f->loop != NULL)
-        f->loop->resolved++;
     if (status != 0) {
         f->err = myr__malloc(sizeof *f->err);
         if (f->err != NULL) {
-            if (err != NULL)
+            if (err != NULL && err->code != 0)
                 *f->err = *err;
             else
                 myr__error_set(f->err, status, 0, NULL, NULL);
         }
     }
+    /* MYR_ECLOSED means the application closed the connection: its handle
+     * is invalid, so the future no longer names it. */
+    if (status == MYR_ECLOSED)
+        f->conn = NULL;
+}
+
+void myr__future_resolve(myr_future *f, int status, const myr_error *err)
+{
+    if (f == NULL || f->done)
+        return;
+    if (f->loop != NULL) {
+        list_move(f, f->cb != NULL && !f->detached ? MYR__FL_READY : MYR__FL_DONE);
+        f->loop->resolved++;
+    }
+    mark_done(f, status, err);
     if (f->detached) {
         future_destroy(f);
         return;
@@ -85,21 +188,61 @@ void myr__future_resolve(myr_future *f, int status, const myr_error *err)
                 myr__free(it);
         }
     }
-    if (f->cb != NULL)
+    /* With a loop, f waits in the ready queue (above) for run_once to drain
+     * it; without one there is no later: call back now. */
+    if (f->cb != NULL && f->loop == NULL)
         f->cb(f, f->cb_arg);   /* may free f: nothing after this */
 }
 
 myr_future *myr__future_failed(myr_loop *loop, myr__fut_kind kind, const myr_error *err)
 {
-    myr_future *f = myr__future_new(loop, kind);
-    if (f != NULL)
-        myr__future_resolve(f, err->code ? err->code : MYR_EINVAL, err);
+    /* No loop: it is done before anyone could wait for it, and the loop may
+     * not be ours to touch from here (another thread's, being freed). */
+    (void)loop;
+    myr_future *f = myr__future_new(NULL, kind);
+    if (f == NULL)
+        return NULL;
+    mark_done(f, err != NULL && err->code != 0 ? err->code : MYR_EINVAL, err);
     return f;
+}
+
+static void cancel_pending(myr_loop *loop, myr_future *f, const myr_error *e)
+{
+    if (f->kind == MYR__FUT_SLEEP && loop->ur != NULL)
+        ur_timer_stop(loop->ur, &f->timer);
+    myr__future_resolve(f, MYR_ECANCELED, e);   /* no callback runs here */
+}
+
+void myr__loop_futures_end(myr_loop *loop, int all)
+{
+    myr_error e;
+    myr__error_set(&e, MYR_ECANCELED, 0, NULL, "the loop was freed before this operation finished");
+    if (all) {
+        /* The head each time: freeing a detached future's value (a
+         * connection) may resolve other futures of the list. */
+        while (loop->pending != NULL)
+            cancel_pending(loop, loop->pending, &e);
+    } else {
+        /* Resolving a sleep or a promise frees nothing else: next stays valid. */
+        for (myr_future *f = loop->pending, *next; f != NULL; f = next) {
+            next = f->lnext;
+            if (f->kind == MYR__FUT_SLEEP || f->kind == MYR__FUT_PROMISE)
+                cancel_pending(loop, f, &e);
+        }
+    }
+    myr__loop_drain_ready(loop);
 }
 
 int myr_future_done(const myr_future *f) { return f != NULL && f->done; }
 int myr_future_status(const myr_future *f) { return f == NULL ? MYR_EINVAL : f->status; }
 myr_loop *myr_future_loop(const myr_future *f) { return f ? f->loop : NULL; }
+myr_conn *myr_future_conn(const myr_future *f) { return f ? f->conn : NULL; }
+void myr_future_set_data(myr_future *f, void *data)
+{
+    if (f != NULL)
+        f->data = data;
+}
+void *myr_future_data(const myr_future *f) { return f ? f->data : NULL; }
 
 const myr_error *myr_future_error(const myr_future *f)
 {
@@ -139,7 +282,21 @@ void *myr_future_ptr(const myr_future *f)
                                                                                        : NULL;
 }
 
-myr_future *myr_promise_new(myr_loop *loop) { return myr__future_new(loop, MYR__FUT_PROMISE); }
+/* A future that failed before it started: loop NULL, so that nothing of a
+ * loop that must not be touched (another thread's, a parent process's, one
+ * being freed) is. */
+static myr_future *refused(myr__fut_kind kind, const myr_error *err)
+{
+    return myr__future_failed(NULL, kind, err);
+}
+
+myr_future *myr_promise_new(myr_loop *loop)
+{
+    myr_error e;
+    if (myr__loop_enter(loop, &e) != 0)
+        return refused(MYR__FUT_PROMISE, &e);
+    return myr__future_new(loop, MYR__FUT_PROMISE);
+}
 
 int myr_promise_resolve(myr_future *f, void *value)
 {
@@ -166,7 +323,13 @@ void myr_future_on_done(myr_future *f, myr_future_cb cb, void *arg)
         return;
     f->cb = cb;
     f->cb_arg = arg;
-    if (f->done && cb != NULL)
+    if (!f->done)
+        return;
+    /* Resolved already: call at once, and only once (if it was waiting in
+     * the ready queue with an earlier callback, that one is replaced). */
+    if (f->where == MYR__FL_READY)
+        list_move(f, MYR__FL_DONE);
+    if (cb != NULL)
         cb(f, arg);
 }
 
@@ -200,7 +363,7 @@ void myr_future_free(myr_future *f)
     ac_unlink(f);
     f->cb = NULL;
     if (f->done) {
-        future_destroy(f);
+        future_destroy(f);   /* leaves the ready queue if it waited there */
     } else if (f->kind == MYR__FUT_SLEEP || f->kind == MYR__FUT_PROMISE) {
         ur_timer_stop(f->loop->ur, &f->timer);
         future_destroy(f);
@@ -228,6 +391,17 @@ static uint64_t deadline_from(int timeout_ms)
     return timeout_ms < 0 ? 0 : ur_now_ns() + (uint64_t)timeout_ms * 1000000u;
 }
 
+/* When a wait returns, the callbacks of done futures have run: a wait that
+ * had nothing to wait for (its futures were resolved by calls made outside
+ * the loop, myr_conn_free or myr_promise_resolve, say) runs the due ones.
+ * Not from inside a callback (the loop is running), nor on a thread that may
+ * not use the loop, nor once it was freed (then f->loop is NULL). */
+static void run_due(myr_loop *loop)
+{
+    if (loop != NULL && loop->ready_head != NULL && !loop->running && myr__loop_check(loop, NULL) == 0)
+        myr_loop_run_once(loop, 0);
+}
+
 int myr_await(myr_future *f, int timeout_ms)
 {
     if (f == NULL)
@@ -240,6 +414,40 @@ int myr_await(myr_future *f, int timeout_ms)
         int rc = myr_loop_run_once(f->loop, left);
         if (rc < 0)
             return rc;
+    }
+    int status = f->status;
+    run_due(f->loop);   /* a callback may free f */
+    return status;
+}
+
+int myr__future_wait(myr_future *f, myr_error *err)
+{
+    if (f == NULL) {
+        myr__error_set(err, MYR_ENOMEM, 0, NULL, "out of memory for a future");
+        return MYR_ENOMEM;
+    }
+    if (!f->done) {
+        /* The wait itself may be refused; say why, with the reason the loop
+         * gives (the future has no error of its own: it is still pending). */
+        myr_error why = {0};
+        int rc = myr__loop_can_block(f->loop, &why);
+        if (rc == 0)
+            rc = myr_await(f, -1);
+        if (!f->done) {
+            if (rc == 0 || rc == MYR_EPENDING)
+                rc = MYR_EINVAL;
+            if (why.code != rc)
+                myr__error_set(&why, rc, 0, NULL, "cannot wait for the operation: %s", myr_strerror(rc));
+            if (err != NULL)
+                *err = why;
+            return rc;
+        }
+    }
+    if (err != NULL) {
+        if (f->status != 0)
+            *err = *myr_future_error(f);
+        else
+            memset(err, 0, sizeof *err);
     }
     return f->status;
 }
@@ -262,6 +470,11 @@ int myr_gather(myr_future *const *fs, size_t n, int timeout_ms)
         if (rc < 0)
             return rc;
     }
+    /* They share a loop (a callback run here may free any of them). */
+    myr_loop *loop = NULL;
+    for (i = 0; i < n && loop == NULL; i++)
+        loop = fs[i]->loop;
+    run_due(loop);
     return 0;
 }
 
@@ -275,7 +488,10 @@ myr_as_completed *myr_as_completed_new(myr_loop *loop)
 
 int myr_as_completed_add(myr_as_completed *it, myr_future *f)
 {
-    if (it == NULL || f == NULL || f->ac != NULL || f->loop != it->loop)
+    /* A future that failed before it had a loop (myr_connect(NULL, ...), a
+     * call from the wrong thread) is welcome: it is handed back at once. */
+    if (it == NULL || f == NULL || f->ac != NULL || it->loop == NULL ||
+        (f->loop != it->loop && !(f->loop == NULL && f->done)))
         return MYR_EINVAL;
     f->ac = it;
     if (f->done)
@@ -326,6 +542,7 @@ myr_future *myr_as_completed_next(myr_as_completed *it, int timeout_ms, int *sta
     f->ac = NULL;
     f->ac_next = NULL;
     f->in_ready = 0;
+    run_due(f->loop);
     return f;
 }
 
@@ -360,14 +577,18 @@ static void sleep_fired(ur_timer *t)
 
 myr_future *myr_sleep(myr_loop *loop, unsigned ms)
 {
+    myr_error e;
+    if (myr__loop_enter(loop, &e) != 0)
+        return refused(MYR__FUT_SLEEP, &e);
     myr_future *f = myr__future_new(loop, MYR__FUT_SLEEP);
     if (f == NULL)
         return NULL;
     ur_timer_init(&f->timer, sleep_fired);
     int rc = ur_timer_start(loop->ur, &f->timer, ur_now_ns() + (uint64_t)ms * 1000000u);
     if (rc < 0) {
-        myr_future_free(f);
-        return NULL;
+        myr__error_set(&e, rc == -ENOMEM ? MYR_ENOMEM : rc, 0, NULL, "cannot start a timer: %s",
+                       myr_strerror(rc));
+        myr__future_resolve(f, e.code, &e);
     }
     return f;
 }
@@ -386,19 +607,29 @@ static void thread_done(myr__job *job)
     int status = job->status;
     f->val.ptr = job->ret;
     myr__free(tj);
-    myr__future_resolve(f, status, NULL);
+    myr_error e;
+    if (status == MYR_ECANCELED)
+        myr__error_set(&e, status, 0, NULL, "the loop was freed before the function could run");
+    myr__future_resolve(f, status, status == MYR_ECANCELED ? &e : NULL);
 }
 
 myr_future *myr_to_thread(myr_loop *loop, void *(*fn)(void *), void *arg)
 {
-    if (loop == NULL || fn == NULL)
-        return NULL;
+    myr_error e;
+    if (myr__loop_enter(loop, &e) != 0)
+        return refused(MYR__FUT_THREAD, &e);
+    if (fn == NULL) {
+        myr__error_set(&e, MYR_EINVAL, 0, NULL, "myr_to_thread: fn is NULL");
+        return refused(MYR__FUT_THREAD, &e);
+    }
     myr_future *f = myr__future_new(loop, MYR__FUT_THREAD);
-    thread_job *tj = myr__calloc(1, sizeof *tj);
-    if (f == NULL || tj == NULL) {
-        myr__free(f);
-        myr__free(tj);
+    if (f == NULL)
         return NULL;
+    thread_job *tj = myr__calloc(1, sizeof *tj);
+    if (tj == NULL) {
+        myr__error_set(&e, MYR_ENOMEM, 0, NULL, "out of memory for a worker job");
+        myr__future_resolve(f, MYR_ENOMEM, &e);
+        return f;
     }
     tj->job.fn = fn;
     tj->job.arg = arg;
@@ -407,8 +638,7 @@ myr_future *myr_to_thread(myr_loop *loop, void *(*fn)(void *), void *arg)
     int rc = myr__pool_submit(loop, &tj->job);
     if (rc < 0) {
         myr__free(tj);
-        myr_error e;
-        myr__error_set(&e, rc, 0, NULL, "cannot start worker thread: %s", myr_strerror(rc));
+        myr__error_set(&e, rc, 0, NULL, "cannot start a worker thread: %s", myr_strerror(rc));
         myr__future_resolve(f, rc, &e);
     }
     return f;

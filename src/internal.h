@@ -37,7 +37,34 @@ struct myr_loop {
     void **iobufs;              /* idle I/O blocks of MYR__IOBUF_SIZE, for reuse */
     unsigned n_iobufs, cap_iobufs;
     unsigned lent_iobufs;       /* blocks held by connections */
+
+    /* Futures. A future of this loop is on exactly one of these lists:
+     * `pending` while unresolved (so that myr_loop_free can resolve what
+     * nothing else would, e.g. sleeps and promises), `ready` once resolved
+     * with a callback that has not run yet (it runs when run_once drains the
+     * queue, never inside the code that resolved the future), `done` after
+     * that (so that myr_loop_free can clear their loop pointer). */
+    myr_future *pending;
+    myr_future *ready_head, *ready_tail;
+    myr_future *done;
+    uint8_t running;            /* inside myr_loop_run_once or the final drain:
+                                   a nested run is refused with MYR_EBUSY */
+    uint8_t external;           /* myr_loop_fd was called: run_once ends with a submit */
+    uint8_t free_requested;     /* myr_loop_free from a callback: done when run_once returns */
+    uint8_t closing;            /* being freed: no new futures on it */
 };
+
+/* May the calling thread use loop now? 0, or MYR_ETHREAD (another thread
+ * owns it), MYR_EFORKED (a fork() child) or MYR_EINVAL (loop NULL), with
+ * err (may be NULL) saying what happened and what to do. */
+int myr__loop_check(myr_loop *loop, myr_error *err);
+/* For calls that create a future on loop: myr__loop_check, and the loop must
+ * not be on its way out (MYR_ECLOSED after myr_loop_free). */
+int myr__loop_enter(myr_loop *loop, myr_error *err);
+/* For blocking calls (*_sync) before they start any work: myr__loop_check,
+ * and the loop must not be running already (MYR_EBUSY: called from one of
+ * its callbacks). loop NULL passes (the call fails later, as it would). */
+int myr__loop_can_block(myr_loop *loop, myr_error *err);
 
 /* I/O buffers: a busy connection takes a block from its loop, an idle one
  * gives it back, so idle connections hold no buffer and busy ones don't
@@ -87,12 +114,16 @@ struct myr__cmd {
     myr__results res;      /* what its response built so far */
 };
 
+/* Where a future is linked (myr_future.where): see struct myr_loop. */
+enum { MYR__FL_NONE, MYR__FL_PENDING, MYR__FL_READY, MYR__FL_DONE };
+
 struct myr_future {
-    myr_loop *loop;
+    myr_loop *loop;            /* NULL for a future failed before it had one */
     uint8_t kind;
     uint8_t done;
     uint8_t detached;          /* the user freed it while pending */
     uint8_t in_ready;          /* in an as_completed ready list */
+    uint8_t where;             /* MYR__FL_*: the loop list it is on */
     int status;
     myr_error *err;            /* allocated only on failure */
     union {
@@ -102,18 +133,44 @@ struct myr_future {
     } val;
     myr_future_cb cb;
     void *cb_arg;
+    void *data;                /* myr_future_set_data */
+    myr_conn *conn;            /* the connection of a command (myr_future_conn) */
+    myr_future *lnext, *lprev; /* the loop list named by `where` */
     myr_as_completed *ac;      /* watching iterator, NULL if none */
     myr_future *ac_next;
     ur_timer timer;            /* sleep futures */
     myr__cmd cmd;              /* command futures */
 };
 
+/* A pending future on loop (NULL: a future that is failed at once). */
 myr_future *myr__future_new(myr_loop *loop, myr__fut_kind kind);
 /* Resolve with status (0 or negative). For errors pass err (copied) or NULL
- * for one made from the code alone. Runs callbacks; f may be freed on return. */
+ * for one made from the code alone. Runs no application code: the future is
+ * marked done and, if it has a callback, queued on its loop's ready queue
+ * (a future without a loop calls back at once). A detached future is freed
+ * here. Resolving a done future does nothing. */
 void myr__future_resolve(myr_future *f, int status, const myr_error *err);
-/* A future already resolved with an error, for calls that fail before any I/O. */
+/* A future already resolved with an error, for calls that fail before any
+ * I/O (code MYR_EINVAL if err has none). NULL only if it cannot be
+ * allocated. It gets no loop (loop is not recorded): it is done before
+ * anyone could wait, and the loop may not be the caller's to touch. */
 myr_future *myr__future_failed(myr_loop *loop, myr__fut_kind kind, const myr_error *err);
+/* Await f for a blocking wrapper: status, with *err (may be NULL) filled
+ * on failure from the future's error, or from the wait's own failure
+ * (MYR_EBUSY, MYR_ETHREAD, ...) when f could not be waited for; cleared on
+ * success. f NULL means it could not be allocated: MYR_ENOMEM. */
+int myr__future_wait(myr_future *f, myr_error *err);
+/* myr_loop_free's part for futures: resolve pending futures of loop with
+ * MYR_ECANCELED (all = 0: those nothing else would resolve, sleeps and
+ * promises; all = 1: every one left), then run the ready queue until it is
+ * empty. */
+void myr__loop_futures_end(myr_loop *loop, int all);
+/* Run the callbacks of the ready queue, including those of futures that
+ * resolve meanwhile. */
+void myr__loop_drain_ready(myr_loop *loop);
+/* The loop's memory goes: the futures that outlive it lose their loop
+ * pointer (myr_future_loop() gives NULL). Nothing may be pending or ready. */
+void myr__loop_forget_futures(myr_loop *loop);
 
 /* ------------------------------------------------------------ worker pool */
 struct myr__job {

@@ -1,10 +1,15 @@
 /*
  * src/loop.c -- myr_loop: the engine's ring plus the worker pool, the list
- * of connections, and the pre-submit pass that turns every connection's
- * queued commands into one send each before the tick's single submit.
+ * of connections, the pre-submit pass that turns every connection's queued
+ * commands into one send each before the tick's single submit, and
+ * run_once's order: tick (completions parsed, futures marked done), hand
+ * deferred releases to the engine, drain the ready queue (callbacks), start
+ * what the callbacks queued. Also which thread may use a loop, and freeing
+ * a loop from one of its own callbacks (deferred until run_once returns).
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "internal.h"
 
@@ -31,20 +36,116 @@ myr_loop *myr_loop_new(const myr_loop_opts *opts, myr_error *err)
     return loop;
 }
 
-void myr_loop_free(myr_loop *loop)
+/* --------------------------------------------------------------- threads */
+
+/* The engine's thread check (0, -EXDEV another thread owns the loop, -ECHILD
+ * a fork() child). It belongs in uring/ur.h; until the engine branch puts it
+ * there, this compatible redeclaration (and src/loop_thread_stub.c) stand
+ * in. TEMPORARY: drop when merging the engine. */
+int ur_loop_check_thread(const ur_loop *l);
+
+int myr__loop_check(myr_loop *loop, myr_error *err)
+{
+    if (loop == NULL) {
+        myr__error_set(err, MYR_EINVAL, 0, NULL, "the loop is NULL");
+        return MYR_EINVAL;
+    }
+    if (loop->ur == NULL) {   /* its final callbacks run after the ring went */
+        myr__error_set(err, MYR_ECLOSED, 0, NULL, "the loop is being freed");
+        return MYR_ECLOSED;
+    }
+    int rc = ur_loop_check_thread(loop->ur);
+    if (rc == 0)
+        return 0;
+    if (rc == -ECHILD) {
+        myr__error_set(err, MYR_EFORKED, 0, NULL,
+                       "this loop was created before fork() and belongs to the parent process: "
+                       "its io_uring and connections cannot be used in the child; create a new "
+                       "loop (and new connections) in the child");
+        return MYR_EFORKED;
+    }
+    if (rc == -EXDEV) {
+        myr__error_set(err, MYR_ETHREAD, 0, NULL,
+                       "this loop belongs to another thread (the first one that ran it): a loop, "
+                       "its connections and futures are used from that one thread; hand a loop to "
+                       "another thread only before it first runs, or run one loop per thread");
+        return MYR_ETHREAD;
+    }
+    myr__error_set(err, rc, 0, NULL, "the loop cannot be used here: %s", myr_strerror(rc));
+    return rc;
+}
+
+int myr__loop_enter(myr_loop *loop, myr_error *err)
+{
+    int rc = myr__loop_check(loop, err);
+    if (rc != 0)
+        return rc;
+    if (loop->closing) {
+        myr__error_set(err, MYR_ECLOSED, 0, NULL, "the loop is being freed (myr_loop_free was called)");
+        return MYR_ECLOSED;
+    }
+    return 0;
+}
+
+int myr__loop_can_block(myr_loop *loop, myr_error *err)
 {
     if (loop == NULL)
-        return;
+        return 0;
+    int rc = myr__loop_check(loop, err);
+    if (rc != 0)
+        return rc;
+    if (loop->running) {
+        myr__error_set(err, MYR_EBUSY, 0, NULL,
+                       "a blocking call cannot run the loop from inside one of its own callbacks "
+                       "(it is already running): queue the operation and use myr_future_on_done, "
+                       "or make the call from outside the callback");
+        return MYR_EBUSY;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ free */
+
+/* The real free. Everything still pending resolves and every callback
+ * runs (with waits refused: running is set), before the memory goes. */
+static void loop_destroy(myr_loop *loop)
+{
+    loop->closing = 1;
+    loop->running = 1;
     while (loop->conns != NULL)
-        myr_conn_free(loop->conns);   /* unlinks itself */
+        myr_conn_free(loop->conns);   /* unlinks itself; its futures fail with MYR_ECLOSED */
     myr__loop_release_deferred(loop);
-    myr__pool_free(loop->pool);
+    myr__pool_free(loop->pool);       /* jobs come back: their futures resolve */
     loop->pool = NULL;
-    ur_loop_free(loop->ur);   /* drains what is still in flight */
+    myr__loop_futures_end(loop, 0);   /* sleeps and promises; then the callbacks */
+    /* Drains what is still in flight: connections closed earlier are freed
+     * now, and their close futures resolve. */
+    ur_loop_free(loop->ur);
+    loop->ur = NULL;
+    myr__loop_futures_end(loop, 1);   /* anything left, and its callbacks */
+    myr__loop_forget_futures(loop);
     while (loop->n_iobufs > 0)
         myr__free(loop->iobufs[--loop->n_iobufs]);
     myr__free(loop->iobufs);
     myr__free(loop);
+}
+
+void myr_loop_free(myr_loop *loop)
+{
+    if (loop == NULL || loop->closing)
+        return;   /* a second call from a callback while it is being freed */
+    /* From another thread or a fork() child the ring is not ours to touch
+     * (the kernel could still write into buffers we would free): leave it. */
+    if (myr__loop_check(loop, NULL) != 0)
+        return;
+    if (loop->running) {
+        /* Called from one of its callbacks (myr_conn_free on a connection
+         * with a private loop does this): run_once frees it on its way out. */
+        loop->closing = 1;
+        loop->free_requested = 1;
+        return;
+    }
+    loop_destroy(loop);
 }
 
 int myr__loop_buf_take(myr_loop *loop, myr__buf *b)
@@ -108,28 +209,58 @@ static void flush_dirty(myr_loop *loop)
     }
 }
 
+/* After the tick: callbacks run, then what they queued is started, until
+ * neither produces more (starting I/O can fail and resolve futures). In
+ * external mode the SQEs are also submitted, so that a program waiting on
+ * myr_loop_fd() does not wait for work that never reached the kernel. */
+static int settle(myr_loop *loop)
+{
+    do {
+        myr__loop_drain_ready(loop);
+        if (loop->free_requested)
+            return 0;
+        flush_dirty(loop);
+    } while (loop->ready_head != NULL);
+    return loop->external ? ur_loop_flush(loop->ur) : 0;
+}
+
 int myr_loop_run_once(myr_loop *loop, int timeout_ms)
 {
-    if (loop == NULL)
-        return MYR_EINVAL;
+    int rc = myr__loop_check(loop, NULL);
+    if (rc != 0)
+        return rc;
+    if (loop->running)
+        return MYR_EBUSY;   /* from a callback of this loop: see myring.h */
+    loop->running = 1;
     unsigned resolved = loop->resolved;
     flush_dirty(loop);
     int64_t ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
-    if (loop->resolved != resolved)
-        ns = 0;   /* starting I/O failed and resolved a future: the caller may
-                     be waiting for exactly that one, so don't block */
+    if (loop->resolved != resolved || loop->ready_head != NULL)
+        ns = 0;   /* starting I/O failed and resolved a future, or callbacks
+                     are due: the caller may be waiting for exactly that one,
+                     so don't block */
     loop->ticking++;
-    int rc = ur_loop_tick(loop->ur, ns);
+    rc = ur_loop_tick(loop->ur, ns);
     loop->ticking--;
-    if (!loop->ticking)
-        myr__loop_release_deferred(loop);
-    /* Completions may have queued more work: start it now so that it is in
-     * the SQ for the next tick's submit. */
-    flush_dirty(loop);
+    /* Connections released during the tick go to the engine before any
+     * callback runs, so a callback never meets a half-released one. */
+    myr__loop_release_deferred(loop);
+    int src = settle(loop);
+    if (rc >= 0 && src < 0)
+        rc = src;
+    loop->running = 0;
+    if (loop->free_requested)
+        loop_destroy(loop);
     return rc;
 }
 
 int myr_loop_fd(myr_loop *loop)
 {
-    return loop ? ur_loop_eventfd(loop->ur) : MYR_EINVAL;
+    int rc = myr__loop_check(loop, NULL);
+    if (rc != 0)
+        return rc;
+    int fd = ur_loop_eventfd(loop->ur);
+    if (fd >= 0)
+        loop->external = 1;
+    return fd;
 }

@@ -149,7 +149,8 @@ static void test_pipeline_five(void **state)
 }
 
 /* myr_conn_free: commands in flight and commands not yet sent all resolve
- * with MYR_ECLOSED, once, during the call. */
+ * with MYR_ECLOSED, once, during the call; their callbacks run from the
+ * loop afterwards (never inside myr_conn_free). */
 static void test_conn_free_with_queued(void **state)
 {
     (void)state;
@@ -179,6 +180,10 @@ static void test_conn_free_with_queued(void **state)
     args[3] = (track_arg){&t, 3};
     myr_future_on_done(f[3], track_cb, &args[3]);
     myr_conn_free(c);
+    assert_int_equal(t.n, 1);
+    for (int i = 1; i < 4; i++)
+        assert_int_equal(myr_future_status(f[i]), MYR_ECLOSED);
+    assert_true(myr_loop_run_once(loop, 0) >= 0);
     assert_int_equal(t.n, 4);
     for (int i = 1; i < 4; i++) {
         assert_int_equal(t.order[i], i);

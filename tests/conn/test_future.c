@@ -112,6 +112,11 @@ static void test_callback_when_already_done(void **state)
     p = myr_promise_new(loop);
     myr_future_on_done(p, count_cb, &calls);
     assert_int_equal(myr_promise_fail(p, MYR_ECANCELED, "given up"), 0);
+    /* Done at once; the callback runs from the loop, not from inside the
+     * call that resolved it. await returns after it ran. */
+    assert_true(myr_future_done(p));
+    assert_int_equal(calls, 1);
+    assert_int_equal(myr_await(p, 0), MYR_ECANCELED);
     assert_int_equal(calls, 2);
     assert_int_equal(myr_future_status(p), MYR_ECANCELED);
     assert_string_equal(myr_future_error(p)->message, "given up");
