@@ -1,12 +1,12 @@
 /*
  * myring.h -- the public API of myring, a MySQL/MariaDB client over io_uring.
  *
- * One myr_loop owns one io_uring and is used from one thread. Every operation
- * (connect, query, ping, reset, close, sleep, to_thread) returns a myr_future
- * that resolves exactly once, with a value or an error. Futures are driven by
- * the loop: myr_loop_run_once(), myr_await(), myr_gather() and the
- * as_completed iterator all run ticks of the same loop. The *_sync calls are
- * thin wrappers that create a future and await it.
+ * One myr_loop owns one io_uring. Every operation (connect, query, ping,
+ * reset, close, sleep, to_thread) returns a myr_future that resolves exactly
+ * once, with a value or an error. Futures are driven by the loop:
+ * myr_loop_run_once(), myr_await(), myr_gather() and the as_completed
+ * iterator all run ticks of the same loop. The *_sync calls are thin
+ * wrappers that create a future and await it.
  *
  * Ownership, in one place:
  *   - The caller owns every myr_future it gets and frees it with
@@ -21,6 +21,52 @@
  *   - Strings passed in are copied; strings handed out stay valid as long as
  *     the object they came from.
  * Every *_free() accepts NULL.
+ *
+ * Failures, in one place: a call that returns a future returns NULL only
+ * when the future itself cannot be allocated. Every other failure (a NULL
+ * loop or function, the wrong thread, a closed connection, no memory for
+ * the operation, ...) gives a future that is already resolved with the
+ * reason (myr_future_status, myr_future_error); such a future may have no
+ * loop (myr_future_loop NULL) and can still be awaited, gathered, added to
+ * an as_completed iterator or given a callback (called at once). A failure
+ * is never reported with code 0 or an empty message.
+ *
+ * Callbacks (myr_future_on_done) run after dispatch, never inside the call
+ * or the parser that resolved the future: resolving marks the future done
+ * (value, status and error fixed) and queues its callback on the loop; the
+ * loop runs the queue at the end of myr_loop_run_once() (and so within
+ * await/gather/as_completed_next, which return only after the callbacks of
+ * futures that were done have run), and in myr_loop_free(). Callbacks run
+ * in the order their futures resolved; callbacks of futures resolved by a
+ * callback run in the same pass. A callback may: queue commands on any
+ * connection; free any future (its own, or one whose callback is still due:
+ * that callback then never runs); close or free any connection, including
+ * one made by myr_connect_sync(NULL, ...) whose private loop is the one
+ * running the callback (the loop is then freed when run_once returns);
+ * create connections, sleeps, promises. Exceptions: myr_future_on_done() on
+ * a future that is already resolved calls back at once, and a future with
+ * no loop (see Failures) calls back at once.
+ *
+ * Blocking inside a callback: a callback must not wait for its own loop.
+ * myr_loop_run_once() on a loop that is running (i.e. from one of its
+ * callbacks) returns MYR_EBUSY at once, so myr_await, myr_gather and
+ * myr_as_completed_next fail with MYR_EBUSY when they would have to run it
+ * (with nothing to wait for, e.g. an already resolved future, they succeed),
+ * and the *_sync calls on that loop refuse with err.code MYR_EBUSY before
+ * starting anything (no statement is sent; the connection is untouched).
+ * Running another loop from a callback is allowed: myr_connect_sync(NULL,
+ * ...) and the *_sync calls on its connection run a private loop.
+ *
+ * Threads: a loop, its connections and its futures are used from one
+ * thread: the first one that runs the loop (myr_loop_run_once, or any wait
+ * or *_sync call). A loop may be created on one thread and handed to
+ * another before it first runs (the usual daemon pattern). From any other
+ * thread, waits fail with MYR_ETHREAD, calls that return a future give one
+ * failed with MYR_ETHREAD, and *_sync calls fill err with MYR_ETHREAD and a
+ * message; in a child process after fork() the same with MYR_EFORKED (a
+ * loop cannot cross fork(): make a new one in the child). myr_loop_free()
+ * belongs to the loop's thread too; elsewhere it does nothing. Different
+ * loops on different threads share nothing and need no locks.
  */
 #ifndef MYRING_H
 #define MYRING_H
@@ -86,15 +132,34 @@ typedef struct myr_loop_opts {
 /* Create a loop (NULL opts = defaults). On failure returns NULL and fills
  * *err if given (MYR_EURING when io_uring is unavailable, with the reason). */
 MYR_API myr_loop *myr_loop_new(const myr_loop_opts *opts, myr_error *err);
-/* Free a loop. Connections still open on it are freed abruptly first. */
+/* Free a loop. Connections still open on it are freed abruptly first (their
+ * futures fail with MYR_ECLOSED), pending sleeps and promises fail with
+ * MYR_ECANCELED, worker jobs finish (or are canceled if they never started),
+ * and every due callback runs (waits inside them fail with MYR_EBUSY; new
+ * futures on this loop fail with MYR_ECLOSED) before the memory goes.
+ * Futures that outlive the loop stay readable; their myr_future_loop()
+ * becomes NULL. Called from one of the loop's own callbacks it only marks
+ * the loop: the rest happens when that myr_loop_run_once() returns. Call it
+ * on the loop's thread (see Threads above). */
 MYR_API void myr_loop_free(myr_loop *loop);
 /* One tick: submit queued I/O, wait up to timeout_ms (-1 = until something
- * happens, 0 = don't wait) and dispatch completions. Returns the number of
- * completions handled, or a negative error. */
+ * happens, 0 = don't wait) for completions, dispatch them (futures resolve),
+ * then run the due callbacks and start what they queued. Returns the number
+ * of completions handled, or a negative error: MYR_EBUSY when called while
+ * this loop is running (from one of its callbacks), MYR_ETHREAD/MYR_EFORKED
+ * from a thread/process that may not use it (see Threads above). */
 MYR_API int myr_loop_run_once(myr_loop *loop, int timeout_ms);
-/* An eventfd that becomes readable when the loop has completions to handle,
- * for programs with their own epoll loop: poll it, then run_once(loop, 0).
- * Returns the fd (owned by the loop) or a negative error. */
+/* For programs with their own event loop (epoll, libuv, ...): an eventfd
+ * that becomes readable when the loop has work to do. Owned by the loop.
+ * Returns the fd or a negative error. The contract, once this was called:
+ *   - when the fd is readable, call myr_loop_run_once(loop, 0) (it clears
+ *     the fd: level-triggered polling does not spin);
+ *   - when myr_loop_run_once() returns, everything its callbacks queued has
+ *     been submitted to the kernel, and deadlines (myr_sleep, connect and
+ *     read timeouts) wake the fd when they expire;
+ *   - work queued outside a callback (from your own event handlers) reaches
+ *     the kernel at the next myr_loop_run_once(loop, 0): call it after
+ *     queueing, as you would when the fd is readable. */
 MYR_API int myr_loop_fd(myr_loop *loop);
 
 /* ------------------------------------------------------------------ futures */
@@ -117,9 +182,14 @@ MYR_API myr_conn *myr_future_take_conn(myr_future *f);
 MYR_API myr_result *myr_future_take_result(myr_future *f);
 /* The value a to_thread function returned (still owned by the caller's code). */
 MYR_API void *myr_future_ptr(const myr_future *f);
-/* Call cb(f, arg) once when f resolves (at once if it already has). One
- * callback per future; a second call replaces the first. cb may free f. */
+/* Call cb(f, arg) once after f resolves: from the loop (myr_loop_run_once,
+ * a wait, myr_loop_free), never from inside the call that resolved it; at
+ * once if f has already resolved (or has no loop). One callback per
+ * future; a second call replaces the first (if the first was still due, it
+ * never runs); cb NULL removes it. What cb may do: see Callbacks above. */
 MYR_API void myr_future_on_done(myr_future *f, myr_future_cb cb, void *arg);
+/* Free a future, pending or not (a pending one is detached: see above). A
+ * future whose callback is still due is taken off the queue: it never runs. */
 MYR_API void myr_future_free(myr_future *f);
 /* The loop a future belongs to; NULL for a future that failed before it
  * had one (see "Failures" above). */
@@ -136,37 +206,50 @@ MYR_API void *myr_future_data(const myr_future *f);
 
 /* Run the loop until f resolves or timeout_ms passes (-1 = no limit).
  * Returns myr_future_status(f), or MYR_ETIMEDOUT if the wait ran out (f stays
- * pending and usable). */
+ * pending and usable). Returns once the due callbacks have run. If the loop
+ * had to run and cannot: MYR_EBUSY from a callback of that loop,
+ * MYR_ETHREAD/MYR_EFORKED from the wrong thread/process (f stays pending);
+ * an already resolved f just gives its status. */
 MYR_API int myr_await(myr_future *f, int timeout_ms);
 /* Run the loop until all n futures resolve or timeout_ms passes. Each keeps
  * its own value or error, in the order given. Returns 0 when all resolved
- * (whatever their outcome), MYR_ETIMEDOUT otherwise. All must share a loop. */
+ * (whatever their outcome), MYR_ETIMEDOUT otherwise, or MYR_EBUSY/
+ * MYR_ETHREAD/MYR_EFORKED as myr_await. All must share a loop (futures
+ * with no loop, failed at once, may be mixed in). */
 MYR_API int myr_gather(myr_future *const *fs, size_t n, int timeout_ms);
 
 /* as_completed: hands back futures one at a time in completion order.
  * The iterator does not own the futures; the caller frees them. */
 MYR_API myr_as_completed *myr_as_completed_new(myr_loop *loop);
-/* Add a future to watch (for sliding windows, at any time). 0 or error. */
+/* Add a future to watch (for sliding windows, at any time): one of the
+ * iterator's loop, or one with no loop that failed at once. 0 or MYR_EINVAL
+ * (already watched, or another loop's). myr_future_set_data() tells them
+ * apart when they come back. */
 MYR_API int myr_as_completed_add(myr_as_completed *it, myr_future *f);
 /* Number of added futures not yet handed back. */
 MYR_API size_t myr_as_completed_pending(const myr_as_completed *it);
-/* The next resolved future; NULL when none is left (*status = 0) or the wait
- * ran out (*status = MYR_ETIMEDOUT). status may be NULL. */
+/* The next resolved future; NULL when none is left (*status = 0), the wait
+ * ran out (*status = MYR_ETIMEDOUT) or the loop could not run (*status =
+ * MYR_EBUSY/MYR_ETHREAD/MYR_EFORKED, as myr_await). status may be NULL. */
 MYR_API myr_future *myr_as_completed_next(myr_as_completed *it, int timeout_ms, int *status);
 MYR_API void myr_as_completed_free(myr_as_completed *it);
 
 /* A promise: a future the application resolves itself, to stand for a chain
  * of operations (a "job") in gather/as_completed. Resolve it exactly once
  * with a pointer value (myr_future_ptr) or an error; later calls return
- * MYR_EINVAL. */
+ * MYR_EINVAL. Its callback runs from the loop like any other (see
+ * Callbacks above). With loop NULL or from the wrong thread the promise is
+ * already failed (see Failures). */
 MYR_API myr_future *myr_promise_new(myr_loop *loop);
 MYR_API int myr_promise_resolve(myr_future *f, void *value);
 MYR_API int myr_promise_fail(myr_future *f, int code, const char *message);
 
-/* A future that resolves after ms milliseconds. */
+/* A future that resolves after ms milliseconds (MYR_ECANCELED if the loop
+ * is freed first). */
 MYR_API myr_future *myr_sleep(myr_loop *loop, unsigned ms);
 /* Run fn(arg) on the loop's worker pool; the future resolves with its return
- * value (myr_future_ptr) through the ring, so the loop never blocks. */
+ * value (myr_future_ptr) through the ring, so the loop never blocks. loop
+ * or fn NULL: a future failed with MYR_EINVAL (see Failures). */
 MYR_API myr_future *myr_to_thread(myr_loop *loop, void *(*fn)(void *), void *arg);
 
 /* -------------------------------------------------------- connection options */
@@ -207,7 +290,8 @@ MYR_API int myr_conn_opts_set_int(myr_conn_opts *o, myr_opt opt, long value);
 
 /* ------------------------------------------------------------- connections */
 
-/* Connect; the future resolves with a myr_conn (myr_future_take_conn). */
+/* Connect; the future resolves with a myr_conn (myr_future_take_conn).
+ * loop NULL: a future failed with MYR_EINVAL (see Failures). */
 MYR_API myr_future *myr_connect(myr_loop *loop, const myr_conn_opts *opts);
 /* Queue a COM_QUERY. Commands on one connection are pipelined: their
  * futures resolve in order, each with its own result or error (an error
@@ -260,8 +344,15 @@ MYR_API int myr_conn_alive(const myr_conn *c);
 MYR_API size_t myr_escape_string(const myr_conn *c, char *to, const char *from, size_t len);
 
 /* Blocking calls: each runs the connection's loop until done. With loop NULL,
- * myr_connect_sync gives the connection a private loop it owns. On failure
- * they return NULL / a negative code and fill *err (err may be NULL). */
+ * myr_connect_sync gives the connection a private loop it owns (freed with
+ * the connection). On failure they return NULL / a negative code and fill
+ * *err (err may be NULL) with a non-zero code and a message, including when
+ * the wait itself was refused: MYR_EBUSY from a callback of the loop they
+ * would run (refused before anything is sent: the connection and its handle
+ * stay as they were), MYR_ETHREAD/MYR_EFORKED from the wrong thread/process.
+ * From a callback, use the future calls, or a connection with a private
+ * loop. myr_close() on a private-loop connection from a callback of that
+ * loop closes at once, as myr_conn_free() does. */
 MYR_API myr_conn *myr_connect_sync(myr_loop *loop, const myr_conn_opts *opts, myr_error *err);
 /* myr_query_sync: on failure *err says why (err->code != 0) and, like the
  * future, it still returns the results that arrived before the error (a
