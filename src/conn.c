@@ -318,7 +318,15 @@ myr_future *myr_close(myr_conn *c)
     if (c->own_loop != NULL) {
         /* A private loop goes with its connection: close on it, run it
          * until closed, free it, and hand back a future that is already
-         * resolved (with no loop). */
+         * resolved (with no loop). From a callback of that loop it cannot
+         * run: close at once, as myr_conn_free does (it frees the loop when
+         * the callback's run_once returns). */
+        if (myr__loop_can_block(c->own_loop, NULL) != 0) {
+            myr_conn_free(c);
+            myr_future *f = myr__future_new(NULL, MYR__FUT_PLAIN);
+            myr__future_resolve(f, 0, NULL);
+            return f;
+        }
         myr_loop *own = c->own_loop;
         c->own_loop = NULL;
         myr_future *cf = myr_close(c);

@@ -420,38 +420,6 @@ int myr_await(myr_future *f, int timeout_ms)
     return status;
 }
 
-int myr__future_wait(myr_future *f, myr_error *err)
-{
-    if (f == NULL) {
-        myr__error_set(err, MYR_ENOMEM, 0, NULL, "out of memory for a future");
-        return MYR_ENOMEM;
-    }
-    if (!f->done) {
-        /* The wait itself may be refused; say why, with the reason the loop
-         * gives (the future has no error of its own: it is still pending). */
-        myr_error why = {0};
-        int rc = myr__loop_can_block(f->loop, &why);
-        if (rc == 0)
-            rc = myr_await(f, -1);
-        if (!f->done) {
-            if (rc == 0 || rc == MYR_EPENDING)
-                rc = MYR_EINVAL;
-            if (why.code != rc)
-                myr__error_set(&why, rc, 0, NULL, "cannot wait for the operation: %s", myr_strerror(rc));
-            if (err != NULL)
-                *err = why;
-            return rc;
-        }
-    }
-    if (err != NULL) {
-        if (f->status != 0)
-            *err = *myr_future_error(f);
-        else
-            memset(err, 0, sizeof *err);
-    }
-    return f->status;
-}
-
 int myr_gather(myr_future *const *fs, size_t n, int timeout_ms)
 {
     uint64_t deadline = deadline_from(timeout_ms);

@@ -155,11 +155,6 @@ void myr__future_resolve(myr_future *f, int status, const myr_error *err);
  * allocated. It gets no loop (loop is not recorded): it is done before
  * anyone could wait, and the loop may not be the caller's to touch. */
 myr_future *myr__future_failed(myr_loop *loop, myr__fut_kind kind, const myr_error *err);
-/* Await f for a blocking wrapper: status, with *err (may be NULL) filled
- * on failure from the future's error, or from the wait's own failure
- * (MYR_EBUSY, MYR_ETHREAD, ...) when f could not be waited for; cleared on
- * success. f NULL means it could not be allocated: MYR_ENOMEM. */
-int myr__future_wait(myr_future *f, myr_error *err);
 /* myr_loop_free's part for futures: resolve pending futures of loop with
  * MYR_ECANCELED (all = 0: those nothing else would resolve, sleeps and
  * promises; all = 1: every one left), then run the ready queue until it is

@@ -28,6 +28,8 @@ static int await_take(myr_future *f, myr_error *err)
 
 myr_conn *myr_connect_sync(myr_loop *loop, const myr_conn_opts *opts, myr_error *err)
 {
+    if (myr__loop_can_block(loop, err) != 0)
+        return NULL;
     myr_loop *own = NULL;
     if (loop == NULL && (loop = own = myr_loop_new(NULL, err)) == NULL)
         return NULL;
@@ -44,6 +46,8 @@ myr_conn *myr_connect_sync(myr_loop *loop, const myr_conn_opts *opts, myr_error 
 
 myr_result *myr_query_sync(myr_conn *c, const char *sql, size_t len, myr_error *err)
 {
+    if (myr__loop_can_block(c ? c->loop : NULL, err) != 0)
+        return NULL;
     myr_future *f = myr_query(c, sql, len);
     (void)await_take(f, err);
     /* On error too: the results that arrived before it, as the future gives. */
@@ -54,6 +58,9 @@ myr_result *myr_query_sync(myr_conn *c, const char *sql, size_t len, myr_error *
 
 int myr_ping_sync(myr_conn *c, myr_error *err)
 {
+    int busy = myr__loop_can_block(c ? c->loop : NULL, err);
+    if (busy != 0)
+        return busy;
     myr_future *f = myr_ping(c);
     int rc = await_take(f, err);
     myr_future_free(f);
@@ -64,6 +71,9 @@ int myr_close_sync(myr_conn *c, myr_error *err)
 {
     if (c == NULL)
         return 0;
+    int busy = myr__loop_can_block(c->loop, err);
+    if (busy != 0)
+        return busy;   /* refused before anything started: c stays usable */
     myr_future *f = myr_close(c);   /* a private loop is run and freed there */
     int rc = await_take(f, err);
     myr_future_free(f);
