@@ -3,7 +3,7 @@
 # sandbox: the basic query prints the server version; the three jobs run
 # gathered in about the longest job's time and sequentially in the sum; the
 # table creator leaves the expected tables in every mode (it checks SHOW
-# TABLES itself and exits 1 otherwise).
+# TABLES itself and exits 1 otherwise); the epoll daemon completes.
 set -uo pipefail
 build=${1:?build dir}
 : "${MYR_TEST_HOST:?run through scripts/test.sh (sandbox env missing)}"
@@ -29,6 +29,9 @@ if [[ $? -eq 0 ]]; then
 else
     bad "three_jobs: $out"
 fi
+
+# The epoll daemon: every chain's answers, closes and timer ticks (it exits 1 otherwise).
+if out=$("$build/example_epoll_daemon" 200 20 2>&1); then ok "epoll_daemon: $out"; else bad "epoll_daemon: $out"; fi
 
 if out=$("$build/example_table_creator" 30 sync batch:3 batch:12 window:3 window:12 pipeline:1 pipeline:4 2>&1); then
     ok "table_creator all modes"
