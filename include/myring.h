@@ -65,8 +65,10 @@
  * failed with MYR_ETHREAD, and *_sync calls fill err with MYR_ETHREAD and a
  * message; in a child process after fork() the same with MYR_EFORKED (a
  * loop cannot cross fork(): make a new one in the child). myr_loop_free()
- * belongs to the loop's thread too; elsewhere it does nothing. Different
- * loops on different threads share nothing and need no locks.
+ * and myr_future_free() belong to the loop's thread too; elsewhere they do
+ * nothing (a leak rather than a race with the owner; in a fork() child,
+ * freeing would shut down sockets the parent still uses). Different loops
+ * on different threads share nothing and need no locks.
  */
 #ifndef MYRING_H
 #define MYRING_H

@@ -360,6 +360,12 @@ void myr_future_free(myr_future *f)
 {
     if (f == NULL)
         return;
+    /* A future is on its loop's lists: from a thread (or fork() child) that
+     * may not use the loop, touching them would race with its owner. Leak
+     * rather than corrupt; the mistake is the caller's (myring.h, Threads). */
+    int rc = f->loop != NULL ? myr__loop_check(f->loop, NULL) : 0;
+    if (rc == MYR_ETHREAD || rc == MYR_EFORKED)
+        return;
     ac_unlink(f);
     f->cb = NULL;
     if (f->done) {
@@ -398,7 +404,7 @@ static uint64_t deadline_from(int timeout_ms)
  * not use the loop, nor once it was freed (then f->loop is NULL). */
 static void run_due(myr_loop *loop)
 {
-    if (loop != NULL && loop->ready_head != NULL && !loop->running && myr__loop_check(loop, NULL) == 0)
+    if (loop != NULL && myr__loop_check(loop, NULL) == 0 && loop->ready_head != NULL && !loop->running)
         myr_loop_run_once(loop, 0);
 }
 

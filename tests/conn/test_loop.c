@@ -279,6 +279,48 @@ static void test_loop_free_resolves_and_runs_callbacks(void **state)
     myr_future_free(t);
 }
 
+/* A connection closing with a query unanswered when the loop is freed: its
+ * close future resolves only as the engine drains the last operations, after
+ * the ring is gone; its callback still runs, once, and may free it. */
+typedef struct closing {
+    int calls, status;
+} closing;
+
+static void close_done_cb(myr_future *f, void *arg)
+{
+    closing *c = arg;
+    c->calls++;
+    c->status = myr_future_status(f);
+    myr_future_free(f);
+}
+
+static void test_loop_free_with_close_in_flight(void **state)
+{
+    (void)state;
+    fakesrv *s = fs_new();
+    fs_script_handshake(s, FS_CAPS_DEFAULT, "mysql_native_password", fs_scramble_a);
+    fs_expect(s, 0, 0x03);
+    fs_drain(s);   /* never answers */
+    myr_loop *loop = fs_loop();
+    myr_conn *c = connect_to(loop, s);
+    int qcalls = 0;
+    myr_future *q = myr_query(c, "SELECT SLEEP(100)", 17);
+    myr_future_on_done(q, count_cb, &qcalls);
+    assert_true(myr_loop_run_once(loop, 0) >= 0);   /* sent; its recv is in the kernel */
+    closing cl = {0, 1};
+    myr_future *cf = myr_close(c);
+    myr_future_on_done(cf, close_done_cb, &cl);
+    myr_loop_free(loop);
+    assert_int_equal(qcalls, 1);
+    assert_int_equal(myr_future_status(q), MYR_ECLOSED);
+    assert_int_equal(cl.calls, 1);
+    assert_true(cl.status <= 0);
+    assert_null(myr_future_loop(q));
+    myr_future_free(q);
+    assert_int_equal(fs_join(s), 0);
+    fs_free(s);
+}
+
 /* ------------------------------------------------ failures without NULL */
 
 static void *ident(void *arg) { return arg; }
@@ -385,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_internal_mode_no_extra_submit),
         cmocka_unit_test(test_nested_run_refused_other_loop_allowed),
         cmocka_unit_test(test_loop_free_resolves_and_runs_callbacks),
+        cmocka_unit_test(test_loop_free_with_close_in_flight),
         cmocka_unit_test(test_failures_are_futures),
         cmocka_unit_test(test_future_data_and_conn),
         cmocka_unit_test(test_on_done_replaces_due_callback),
