@@ -140,7 +140,8 @@ MYR_API myr_loop *myr_loop_new(const myr_loop_opts *opts, myr_error *err);
  * and every due callback runs (waits inside them fail with MYR_EBUSY; new
  * futures on this loop fail with MYR_ECLOSED) before the memory goes.
  * Futures that outlive the loop stay readable; their myr_future_loop()
- * becomes NULL. Called from one of the loop's own callbacks it only marks
+ * and myr_future_conn() become NULL, and a connection a connect future
+ * still held (never taken) went with the loop. Called from one of the loop's own callbacks it only marks
  * the loop: the rest happens when that myr_loop_run_once() returns. Call it
  * on the loop's thread (see Threads above). */
 MYR_API void myr_loop_free(myr_loop *loop);

@@ -79,6 +79,17 @@ static void list_move(myr_future *f, uint8_t where)
     list_push(f, where);
 }
 
+void myr__loop_forget_conns(myr_loop *loop)
+{
+    myr_future *lists[3] = {loop->pending, loop->ready_head, loop->done};
+    for (int i = 0; i < 3; i++)
+        for (myr_future *f = lists[i]; f != NULL; f = f->lnext) {
+            f->conn = NULL;
+            if (f->kind == MYR__FUT_CONNECT)
+                f->val.conn = NULL;   /* never taken: it is one of the loop's */
+        }
+}
+
 void myr__loop_forget_futures(myr_loop *loop)
 {
     while (loop->done != NULL) {

@@ -163,6 +163,11 @@ void myr__loop_futures_end(myr_loop *loop, int all);
 /* Run the callbacks of the ready queue, including those of futures that
  * resolve meanwhile. */
 void myr__loop_drain_ready(myr_loop *loop);
+/* myr_loop_free is about to free every connection of the loop: its
+ * futures stop naming them (myr_future_conn, and a connect future's
+ * connection that was never taken), so that no callback or later call
+ * reaches a freed one. */
+void myr__loop_forget_conns(myr_loop *loop);
 /* The loop's memory goes: the futures that outlive it lose their loop
  * pointer (myr_future_loop() gives NULL). Nothing may be pending or ready. */
 void myr__loop_forget_futures(myr_loop *loop);

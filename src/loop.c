@@ -112,6 +112,7 @@ static void loop_destroy(myr_loop *loop)
 {
     loop->closing = 1;
     loop->running = 1;
+    myr__loop_forget_conns(loop);
     while (loop->conns != NULL)
         myr_conn_free(loop->conns);   /* unlinks itself; its futures fail with MYR_ECLOSED */
     myr__loop_release_deferred(loop);

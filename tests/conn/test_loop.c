@@ -321,6 +321,38 @@ static void test_loop_free_with_close_in_flight(void **state)
     fs_free(s);
 }
 
+/* A connection still held by its connect future (never taken) and a done
+ * query's connection go with the loop: the futures stop naming them. */
+static void test_loop_free_with_untaken_connection(void **state)
+{
+    (void)state;
+    fakesrv *s = fs_new();
+    fs_script_handshake(s, FS_CAPS_DEFAULT, "mysql_native_password", fs_scramble_a);
+    fs_expect(s, 0, 0x0e);
+    fs_buf b = {0};
+    uint8_t seq = 1;
+    fs_ok(&b, &seq, 0, 0, FS_STATUS_AUTOCOMMIT, 0, NULL);
+    fs_send_buf(s, &b);
+    fs_drain(s);
+    myr_loop *loop = fs_loop();
+    myr_conn_opts *o = fs_opts("bob", "secret");
+    myr_future *cf = fs_connect(loop, o, s, NULL);
+    myr_conn_opts_free(o);
+    assert_int_equal(myr_await(cf, WAIT_MS), 0);
+    myr_conn *c = cf->val.conn;   /* peeked at, not taken */
+    assert_non_null(c);
+    myr_future *p = myr_ping(c);
+    assert_int_equal(myr_await(p, WAIT_MS), 0);
+    assert_ptr_equal(myr_future_conn(p), c);
+    myr_loop_free(loop);
+    assert_null(myr_future_take_conn(cf));
+    assert_null(myr_future_conn(p));
+    myr_future_free(cf);   /* frees no connection a second time (ASan) */
+    myr_future_free(p);
+    assert_int_equal(fs_join(s), 0);
+    fs_free(s);
+}
+
 /* ------------------------------------------------ failures without NULL */
 
 static void *ident(void *arg) { return arg; }
@@ -428,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_nested_run_refused_other_loop_allowed),
         cmocka_unit_test(test_loop_free_resolves_and_runs_callbacks),
         cmocka_unit_test(test_loop_free_with_close_in_flight),
+        cmocka_unit_test(test_loop_free_with_untaken_connection),
         cmocka_unit_test(test_failures_are_futures),
         cmocka_unit_test(test_future_data_and_conn),
         cmocka_unit_test(test_on_done_replaces_due_callback),
