@@ -1,8 +1,8 @@
 /*
- * src/future.c -- futures: resolution (exactly once), the loop's pending
- * list and ready queue (callbacks run after dispatch, never inside the code
- * that resolved the future), await, gather, the as_completed iterator,
- * promises, sleep and to_thread.
+ * src/future.c -- futures: resolution (exactly once), the loop's lists of
+ * futures (pending, the ready queue whose callbacks run after dispatch and
+ * never inside the code that resolved the future, done), await, gather, the
+ * as_completed iterator, promises, sleep and to_thread.
  */
 #include <errno.h>
 #include <string.h>
