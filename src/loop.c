@@ -38,12 +38,6 @@ myr_loop *myr_loop_new(const myr_loop_opts *opts, myr_error *err)
 
 /* --------------------------------------------------------------- threads */
 
-/* The engine's thread check (0, -EXDEV another thread owns the loop, -ECHILD
- * a fork() child). It belongs in uring/ur.h; until the engine branch puts it
- * there, this compatible redeclaration (and src/loop_thread_stub.c) stand
- * in. TEMPORARY: drop when merging the engine. */
-int ur_loop_check_thread(const ur_loop *l);
-
 int myr__loop_check(myr_loop *loop, myr_error *err)
 {
     if (loop == NULL) {

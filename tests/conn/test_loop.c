@@ -434,7 +434,8 @@ static void test_future_data_and_conn(void **state)
     myr_loop_free(loop);
 }
 
-/* on_done replacing a callback that is due: only the new one runs, once. */
+/* on_done replacing a callback that is due: only the new one runs, once;
+ * a future freed while its callback is due is taken off the queue. */
 static void test_on_done_replaces_due_callback(void **state)
 {
     (void)state;
@@ -449,6 +450,17 @@ static void test_on_done_replaces_due_callback(void **state)
     assert_int_equal(first, 0);
     assert_int_equal(second, 1);
     myr_future_free(p);
+    /* Freed while its callback is due (outside any callback): it never runs. */
+    int third = 0;
+    myr_future *q = myr_promise_new(loop), *r = myr_promise_new(loop);
+    myr_future_on_done(q, count_cb, &third);
+    myr_future_on_done(r, count_cb, &third);
+    myr_promise_resolve(q, NULL);
+    myr_promise_resolve(r, NULL);
+    myr_future_free(q);
+    assert_true(myr_loop_run_once(loop, 0) >= 0);
+    assert_int_equal(third, 1);   /* r's only */
+    myr_future_free(r);
     myr_loop_free(loop);
 }
 
