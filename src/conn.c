@@ -203,6 +203,9 @@ static int pick_target(myr_conn *c)
     return 1;   /* a name: look it up */
 }
 
+/* How the loop reaches its connections (it sits below them). */
+static const myr__conn_hooks conn_hooks = {.flush = myr__conn_flush, .free = myr_conn_free};
+
 static myr_conn *conn_new(myr_loop *loop, const myr_conn_opts *opts)
 {
     myr_conn *c = myr__calloc(1, sizeof *c);
@@ -213,6 +216,7 @@ static myr_conn *conn_new(myr_loop *loop, const myr_conn_opts *opts)
         return NULL;
     }
     c->loop = loop;
+    loop->conn_hooks = &conn_hooks;
     c->tp = &myr__transport_plain;
     c->fd = -1;
     ur_owner_init(&c->owner, loop->ur, conn_complete, conn_on_release);
@@ -358,13 +362,4 @@ myr_future *myr_close(myr_conn *c)
         myr__conn_die(c, &e);   /* releases it: closing is set */
     }
     return f;
-}
-
-void myr__loop_release_deferred(myr_loop *loop)
-{
-    while (loop->releasing != NULL) {
-        myr_conn *c = loop->releasing;
-        loop->releasing = c->release_next;
-        ur_owner_release(&c->owner);
-    }
 }

@@ -40,14 +40,7 @@ static void unlink_conn(myr_conn *c)
     if (c->loop_next)
         c->loop_next->loop_prev = c->loop_prev;
     c->loop_next = c->loop_prev = NULL;
-    if (c->dirty) {
-        for (myr_conn **pp = &loop->dirty; *pp; pp = &(*pp)->dirty_next)
-            if (*pp == c) {
-                *pp = c->dirty_next;
-                break;
-            }
-        c->dirty = 0;
-    }
+    myr__loop_unmark_dirty(loop, c);
 }
 
 /* Nobody needs c any more: free it once the kernel is done with it. */

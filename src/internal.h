@@ -20,6 +20,12 @@ typedef struct myr__job myr__job;
 typedef struct myr__cmd myr__cmd;
 typedef struct myr__cmd_kind myr__cmd_kind;
 typedef struct myr__transport myr__transport;
+/* The loop sits below the connections: it reaches them through these
+ * (set by src/conn.c), and so do futures holding a connection. */
+typedef struct myr__conn_hooks {
+    void (*flush)(myr_conn *c);   /* before the submit: start sends/recvs */
+    void (*free)(myr_conn *c);    /* myr_conn_free */
+} myr__conn_hooks;
 /* The buffered results of one command (a chain: one per statement); built
  * by myr__results_sink (result.c). */
 typedef struct myr__results { myr_result *head, *tail; } myr__results;
@@ -30,7 +36,8 @@ struct myr_loop {
     myr__pool *pool;            /* to_thread workers, started on first use */
     unsigned pool_threads;
     myr_conn *conns;            /* every connection of this loop (for loop_free) */
-    myr_conn *dirty;            /* connections with bytes to send / a recv to arm */
+    myr_conn *dirty, *dirty_tail; /* connections with bytes to send / a recv to arm (FIFO) */
+    const myr__conn_hooks *conn_hooks; /* how it reaches its connections (set by the first) */
     myr_conn *releasing;        /* released during a tick, handed to the engine after it */
     int ticking;                /* inside ur_loop_tick (completion handlers run) */
     unsigned resolved;          /* futures resolved so far (run_once: don't wait after one) */
@@ -84,6 +91,7 @@ void myr__loop_release_deferred(myr_loop *loop);
 /* Queue c for the pre-submit pass of the next tick (sends and recvs are
  * started there so that all commands queued before a tick leave in one send). */
 void myr__loop_mark_dirty(myr_loop *loop, myr_conn *c);
+void myr__loop_unmark_dirty(myr_loop *loop, myr_conn *c);
 
 /* ----------------------------------------------------------------- errors */
 /* Fill e: code, mysql errno (0 = the code's default from the table), sqlstate
@@ -143,6 +151,14 @@ struct myr_future {
 };
 
 /* A pending future on loop (NULL: a future that is failed at once). */
+struct myr_as_completed {
+    myr_loop *loop;
+    size_t pending;              /* added, not resolved yet */
+    myr_future *ready_head, *ready_tail;
+};
+/* Append f to it's list of futures ready to be handed out. */
+void myr__ac_push_ready(myr_as_completed *it, myr_future *f);
+
 myr_future *myr__future_new(myr_loop *loop, myr__fut_kind kind);
 /* Resolve with status (0 or negative). For errors pass err (copied) or NULL
  * for one made from the code alone. Runs no application code: the future is
@@ -234,7 +250,7 @@ struct myr_conn {
     myr_loop *loop;
     myr_loop *own_loop;         /* private loop of myr_connect_sync(NULL, ...) */
     myr_conn *loop_next, *loop_prev;
-    myr_conn *dirty_next;
+    myr_conn *dirty_next, *dirty_prev;
     uint8_t dirty;
     uint8_t state;
     uint8_t user_owned;         /* handed to the user (connect succeeded) */

@@ -36,68 +36,6 @@ myr_loop *myr_loop_new(const myr_loop_opts *opts, myr_error *err)
     return loop;
 }
 
-/* --------------------------------------------------------------- threads */
-
-int myr__loop_check(myr_loop *loop, myr_error *err)
-{
-    if (loop == NULL) {
-        myr__error_set(err, MYR_EINVAL, 0, NULL, "the loop is NULL");
-        return MYR_EINVAL;
-    }
-    if (loop->ur == NULL) {   /* its final callbacks run after the ring went */
-        myr__error_set(err, MYR_ECLOSED, 0, NULL, "the loop is being freed");
-        return MYR_ECLOSED;
-    }
-    int rc = ur_loop_check_thread(loop->ur);
-    if (rc == 0)
-        return 0;
-    if (rc == -ECHILD) {
-        myr__error_set(err, MYR_EFORKED, 0, NULL,
-                       "this loop was created before fork() and belongs to the parent process: "
-                       "its io_uring and connections cannot be used in the child; create a new "
-                       "loop (and new connections) in the child");
-        return MYR_EFORKED;
-    }
-    if (rc == -EXDEV) {
-        myr__error_set(err, MYR_ETHREAD, 0, NULL,
-                       "this loop belongs to another thread (the first one that ran it): a loop, "
-                       "its connections and futures are used from that one thread; hand a loop to "
-                       "another thread only before it first runs, or run one loop per thread");
-        return MYR_ETHREAD;
-    }
-    myr__error_set(err, rc, 0, NULL, "the loop cannot be used here: %s", myr_strerror(rc));
-    return rc;
-}
-
-int myr__loop_enter(myr_loop *loop, myr_error *err)
-{
-    int rc = myr__loop_check(loop, err);
-    if (rc != 0)
-        return rc;
-    if (loop->closing) {
-        myr__error_set(err, MYR_ECLOSED, 0, NULL, "the loop is being freed (myr_loop_free was called)");
-        return MYR_ECLOSED;
-    }
-    return 0;
-}
-
-int myr__loop_can_block(myr_loop *loop, myr_error *err)
-{
-    if (loop == NULL)
-        return 0;
-    int rc = myr__loop_check(loop, err);
-    if (rc != 0)
-        return rc;
-    if (loop->running) {
-        myr__error_set(err, MYR_EBUSY, 0, NULL,
-                       "a blocking call cannot run the loop from inside one of its own callbacks "
-                       "(it is already running): queue the operation and use myr_future_on_done, "
-                       "or make the call from outside the callback");
-        return MYR_EBUSY;
-    }
-    return 0;
-}
-
 /* ------------------------------------------------------------------ free */
 
 /* The real free. Everything still pending resolves and every callback
@@ -108,7 +46,8 @@ static void loop_destroy(myr_loop *loop)
     loop->running = 1;
     myr__loop_forget_conns(loop);
     while (loop->conns != NULL)
-        myr_conn_free(loop->conns);   /* unlinks itself; its futures fail with MYR_ECLOSED */
+        loop->conn_hooks->free(loop->conns);   /* myr_conn_free: unlinks itself; its futures
+                                                  fail with MYR_ECLOSED */
     myr__loop_release_deferred(loop);
     myr__pool_free(loop->pool);       /* jobs come back: their futures resolve */
     loop->pool = NULL;
@@ -184,23 +123,54 @@ void myr__loop_buf_give(myr_loop *loop, myr__buf *b)
     myr__buf_init(b);
 }
 
+/* The dirty list is first in, first out: connections are flushed in the
+ * order their completions came, so the server's threads are woken in the
+ * order they answered. */
 void myr__loop_mark_dirty(myr_loop *loop, myr_conn *c)
 {
     if (c->dirty)
         return;
     c->dirty = 1;
-    c->dirty_next = loop->dirty;
-    loop->dirty = c;
+    c->dirty_next = NULL;
+    c->dirty_prev = loop->dirty_tail;
+    if (loop->dirty_tail)
+        loop->dirty_tail->dirty_next = c;
+    else
+        loop->dirty = c;
+    loop->dirty_tail = c;
+}
+
+void myr__loop_unmark_dirty(myr_loop *loop, myr_conn *c)
+{
+    if (!c->dirty)
+        return;
+    if (c->dirty_prev)
+        c->dirty_prev->dirty_next = c->dirty_next;
+    else
+        loop->dirty = c->dirty_next;
+    if (c->dirty_next)
+        c->dirty_next->dirty_prev = c->dirty_prev;
+    else
+        loop->dirty_tail = c->dirty_prev;
+    c->dirty_next = c->dirty_prev = NULL;
+    c->dirty = 0;
 }
 
 static void flush_dirty(myr_loop *loop)
 {
-    while (loop->dirty != NULL) {
-        myr_conn *c = loop->dirty;
-        loop->dirty = c->dirty_next;
-        c->dirty = 0;
-        c->dirty_next = NULL;
-        myr__conn_flush(c);
+    myr_conn *c;
+    while ((c = loop->dirty) != NULL) {
+        myr__loop_unmark_dirty(loop, c);
+        loop->conn_hooks->flush(c);   /* myr__conn_flush */
+    }
+}
+
+void myr__loop_release_deferred(myr_loop *loop)
+{
+    while (loop->releasing != NULL) {
+        myr_conn *c = loop->releasing;
+        loop->releasing = c->release_next;
+        ur_owner_release(&c->owner);
     }
 }
 
