@@ -299,7 +299,10 @@ int myr_conn_alive(const myr_conn *c) { return c != NULL && c->state == MYR__CS_
 
 void myr_conn_free(myr_conn *c)
 {
-    if (c == NULL)
+    /* From another thread or a fork() child the socket and the ring are not
+     * ours to touch (shutting the socket down would end the parent's
+     * connection): leave it, as myr_loop_free does. */
+    if (c == NULL || myr__loop_check(c->loop, NULL) != 0)
         return;
     myr_loop *own = c->own_loop;
     c->closing = 1;
@@ -317,8 +320,13 @@ void myr_conn_free(myr_conn *c)
 
 myr_future *myr_close(myr_conn *c)
 {
-    if (c == NULL)
-        return NULL;
+    myr_error err;
+    if (c == NULL) {
+        myr__error_set(&err, MYR_EINVAL, 0, NULL, "myr_close on a NULL connection");
+        return myr__future_failed(NULL, MYR__FUT_PLAIN, &err);
+    }
+    if (myr__loop_check(c->loop, &err) != 0)   /* nothing touched: see myr_conn_free */
+        return myr__future_failed(NULL, MYR__FUT_PLAIN, &err);
     if (c->own_loop != NULL) {
         /* A private loop goes with its connection: close on it, run it
          * until closed, free it, and hand back a future that is already
@@ -335,7 +343,10 @@ myr_future *myr_close(myr_conn *c)
         c->own_loop = NULL;
         myr_future *cf = myr_close(c);
         int rc = cf ? myr_await(cf, -1) : MYR_ENOMEM;
-        myr_error err = cf ? *myr_future_error(cf) : (myr_error){0};
+        if (cf != NULL)
+            err = *myr_future_error(cf);
+        else
+            myr__error_set(&err, MYR_ENOMEM, 0, NULL, "out of memory closing the connection");
         myr_future_free(cf);
         myr_loop_free(own);
         myr_future *f = myr__future_new(NULL, MYR__FUT_PLAIN);

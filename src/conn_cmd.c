@@ -198,6 +198,8 @@ static myr_future *command(myr_conn *c, const myr__cmd_kind *k, const void *arg,
         myr__error_set(&err, MYR_EINVAL, 0, NULL, "%s on a NULL connection", k->name);
         return myr__future_failed(NULL, (myr__fut_kind)k->fut_kind, &err);
     }
+    if (myr__loop_enter(c->loop, &err) != 0)   /* wrong thread, fork() child, loop being freed */
+        return myr__future_failed(NULL, (myr__fut_kind)k->fut_kind, &err);
     if (c->closing) {
         myr__error_set(&err, MYR_ECLOSED, 0, NULL, "connection is being closed");
         return myr__future_failed(c->loop, (myr__fut_kind)k->fut_kind, &err);

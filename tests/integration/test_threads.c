@@ -183,6 +183,17 @@ static void test_wrong_thread(void **state)
         assert_null(myr_future_loop(f[i]));
         myr_future_free(f[i]);
     }
+    /* Commands on its connection too: failed futures, nothing sent; and
+     * closing or freeing the connection from here touches nothing. */
+    myr_future *cf[4] = {myr_query(o.conn, "SELECT 1", 8), myr_ping(o.conn), myr_select_db(o.conn, "x"),
+                         myr_close(o.conn)};
+    for (int i = 0; i < 4; i++) {
+        assert_non_null(cf[i]);
+        assert_true(myr_future_done(cf[i]));
+        assert_err(myr_future_error(cf[i]), MYR_ETHREAD, "thread");
+        myr_future_free(cf[i]);
+    }
+    myr_conn_free(o.conn);   /* not ours: does nothing */
     myr_loop_free(o.loop);   /* not ours: does nothing */
     set_phase(&o, 2);
     assert_int_equal(pthread_join(t, NULL), 0);
@@ -212,6 +223,15 @@ static int child_checks(myr_loop *loop, myr_conn *c, myr_future *pending)
         strstr(myr_future_error(f)->message, "fork") == NULL)
         return 14;
     myr_future_free(f);
+    f = myr_query(c, "SELECT 1", 8);
+    if (f == NULL || !myr_future_done(f) || myr_future_status(f) != MYR_EFORKED)
+        return 16;
+    myr_future_free(f);
+    f = myr_close(c);
+    if (f == NULL || !myr_future_done(f) || myr_future_status(f) != MYR_EFORKED)
+        return 17;
+    myr_future_free(f);
+    myr_conn_free(c);   /* the parent's socket: not shut down from here */
     /* A loop of its own works in the child. */
     myr_loop *mine = myr_loop_new(NULL, NULL);
     myr_future *s = mine ? myr_sleep(mine, 1) : NULL;
