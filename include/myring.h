@@ -64,9 +64,9 @@
  * thread, waits fail with MYR_ETHREAD, calls that return a future give one
  * failed with MYR_ETHREAD, and *_sync calls fill err with MYR_ETHREAD and a
  * message; in a child process after fork() the same with MYR_EFORKED (a
- * loop cannot cross fork(): make a new one in the child). myr_loop_free()
- * and myr_future_free() belong to the loop's thread too; elsewhere they do
- * nothing (a leak rather than a race with the owner; in a fork() child,
+ * loop cannot cross fork(): make a new one in the child). myr_loop_free(),
+ * myr_conn_free() and myr_future_free() belong to the loop's thread too;
+ * elsewhere they do nothing (a leak rather than a race with the owner; in a fork() child,
  * freeing would shut down sockets the parent still uses). Different loops
  * on different threads share nothing and need no locks.
  */
