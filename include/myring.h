@@ -308,7 +308,10 @@ MYR_API myr_future *myr_connect(myr_loop *loop, const myr_conn_opts *opts);
  * their responses are held and leave together, as one batch, once the
  * window has drained to R. The server then gets whole batches and its
  * thread sleeps between them, which keeps latency even across many
- * connections; R = -1 sends each command as soon as the connection can. */
+ * connections; R = -1 sends each command as soon as the connection can.
+ * A connection that is the only one of its loop with commands in flight is
+ * never held: there is no other connection to be fair to, and its pipeline
+ * stays full. */
 MYR_API myr_future *myr_query(myr_conn *c, const char *sql, size_t len);
 MYR_API myr_future *myr_ping(myr_conn *c);
 MYR_API myr_future *myr_select_db(myr_conn *c, const char *db);

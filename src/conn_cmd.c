@@ -8,7 +8,8 @@
  * The window (MYR_OPT_PIPELINE_REFILL, default 0): commands queued while
  * more than `refill` commands already sent still await their responses are
  * held in c->out and leave together once the window has drained to that
- * level. A server thread then finds a whole batch, answers it, and blocks
+ * level, unless the connection is the only one of its loop with commands in
+ * flight (loop->busy_conns). A server thread then finds a whole batch, answers it, and blocks
  * in read() until the next batch, instead of always finding exactly one new
  * query waiting (which keeps it running until preempted, and starves the
  * other connections' threads in turn: p99 latency 100x p50 at 64
@@ -60,11 +61,17 @@ int myr__conn_queue(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t
 int myr__conn_window_open(const myr_conn *c)
 {
     int refill = c->opts.pipeline_refill;
-    return refill < 0 || c->urgent > 0 || c->awaiting <= (size_t)refill;
+    /* Alone with commands in flight on its loop, a connection keeps its
+     * pipeline full: there is no other connection to be unfair to, and
+     * draining it every window would halve its throughput. */
+    return refill < 0 || c->urgent > 0 || c->awaiting <= (size_t)refill ||
+           c->loop->busy_conns <= 1;
 }
 
 void myr__conn_handed(myr_conn *c)
 {
+    if (c->awaiting == 0 && c->nreply > 0)
+        c->loop->busy_conns++;
     c->awaiting = c->nreply;   /* everything queued was in c->out */
     c->urgent = 0;
 }

@@ -69,8 +69,8 @@ myr__cmd *myr__conn_pop_head(myr_conn *c)
     c->ncmds--;
     if (cmd->kind->reply) {
         c->nreply--;
-        if (c->awaiting > 0)
-            c->awaiting--;
+        if (c->awaiting > 0 && --c->awaiting == 0)
+            c->loop->busy_conns--;
     }
     cmd->next = NULL;
     return cmd;
@@ -82,6 +82,8 @@ void myr__conn_fail_cmds(myr_conn *c, const myr_error *err)
         myr__cmd *cmd = myr__conn_pop_head(c);
         cmd->kind->finish(c, cmd, err->code, err);
     }
+    if (c->awaiting > 0)
+        c->loop->busy_conns--;
     c->nreply = c->awaiting = 0;
 }
 

@@ -38,6 +38,7 @@ struct myr_loop {
     myr_conn *conns;            /* every connection of this loop (for loop_free) */
     myr_conn *dirty, *dirty_tail; /* connections with bytes to send / a recv to arm (FIFO) */
     const myr__conn_hooks *conn_hooks; /* how it reaches its connections (set by the first) */
+    size_t busy_conns;          /* connections with commands sent and not answered yet */
     myr_conn *releasing;        /* released during a tick, handed to the engine after it */
     int ticking;                /* inside ur_loop_tick (completion handlers run) */
     unsigned resolved;          /* futures resolved so far (run_once: don't wait after one) */

@@ -154,12 +154,20 @@ int myr__coldef_parse(const uint8_t *p, size_t len, myr_column *col)
     return 0;
 }
 
-int myr__row_parse(const uint8_t *p, size_t len, size_t ncols, myr__field *fields)
+/* A text row's fields, as views into p. With nul set, p is writable and
+ * each value gets a NUL after its bytes, written over the next field's
+ * length prefix once that has been read (or into p[len], which the caller
+ * reserved). Inlined twice, so the hot copy-and-parse loop has no branch on
+ * nul left. */
+static inline __attribute__((always_inline)) int parse_row(const uint8_t *p, size_t len, size_t ncols,
+                                                           myr__field *fields, uint8_t *nul)
 {
     size_t pos = 0;
+    int prev_value = 0;
     for (size_t i = 0; i < ncols; i++) {
         if (pos >= len)
             return MYR_EMALFORMED;
+        size_t at = pos;
         uint8_t b = p[pos];
         if (b < 0xFB) {            /* the common case: a one-byte length */
             if (len - pos - 1 < b)
@@ -167,66 +175,41 @@ int myr__row_parse(const uint8_t *p, size_t len, size_t ncols, myr__field *field
             fields[i].ptr = p + pos + 1;
             fields[i].len = b;
             pos += 1 + (size_t)b;
-            continue;
-        }
-        if (b == 0xFB) {           /* SQL NULL */
-            fields[i].ptr = NULL;
-            fields[i].len = 0;
-            pos++;
-            continue;
-        }
-        const uint8_t *s;
-        uint64_t slen;
-        size_t n = myr__lenenc_str(p + pos, len - pos, &s, &slen);
-        if (n == 0)
-            return MYR_EMALFORMED;
-        fields[i].ptr = s;
-        fields[i].len = (size_t)slen;
-        pos += n;
-    }
-    return pos == len ? 0 : MYR_EMALFORMED;
-}
-
-int myr__row_parse_copy(const uint8_t *p, size_t len, size_t ncols, myr__field *fields, uint8_t *copy)
-{
-    /* myr__row_parse fused with the copy: this is the hottest loop of a
-     * large result. */
-    memcpy(copy, p, len);
-    size_t pos = 0;
-    int prev_value = 0;
-    for (size_t i = 0; i < ncols; i++) {
-        if (pos >= len)
-            return MYR_EMALFORMED;
-        size_t at = pos;
-        uint8_t b = copy[pos];
-        if (b < 0xFB) {
-            if (len - pos - 1 < b)
-                return MYR_EMALFORMED;
-            fields[i].ptr = copy + pos + 1;
-            fields[i].len = b;
-            pos += 1 + (size_t)b;
-        } else if (b == 0xFB) {
+        } else if (b == 0xFB) {    /* SQL NULL */
             fields[i].ptr = NULL;
             fields[i].len = 0;
             pos++;
         } else {
             const uint8_t *v;
             uint64_t vlen;
-            size_t n = myr__lenenc_str(copy + pos, len - pos, &v, &vlen);
+            size_t n = myr__lenenc_str(p + pos, len - pos, &v, &vlen);
             if (n == 0)
                 return MYR_EMALFORMED;
             fields[i].ptr = v;
             fields[i].len = (size_t)vlen;
             pos += n;
         }
-        if (prev_value)
-            copy[at] = '\0';   /* ends the previous value: its prefix is read */
+        if (nul != NULL && prev_value)
+            nul[at] = '\0';   /* ends the previous value: its prefix is read */
         prev_value = b != 0xFB;
     }
     if (pos != len)
         return MYR_EMALFORMED;
-    copy[len] = '\0';
+    if (nul != NULL)
+        nul[len] = '\0';
     return 0;
+}
+
+int myr__row_parse(const uint8_t *p, size_t len, size_t ncols, myr__field *fields)
+{
+    return parse_row(p, len, ncols, fields, NULL);
+}
+
+int myr__row_parse_copy(const uint8_t *p, size_t len, size_t ncols, myr__field *fields, uint8_t *copy)
+{
+    /* Fused with the copy: this is the hottest loop of a large result. */
+    memcpy(copy, p, len);
+    return parse_row(copy, len, ncols, fields, copy);
 }
 
 void myr__resp_init(myr__resp *r, uint32_t caps)

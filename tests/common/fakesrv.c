@@ -722,3 +722,20 @@ myr_loop *fs_loop(void)
     }
     return loop;
 }
+
+myr_conn *fs_connect_ok(myr_loop *loop, fakesrv *s, const myr_conn_opts *o, int wait_ms)
+{
+    myr_conn_opts *own = o ? NULL : fs_opts("bob", "secret");
+    int n = 0;
+    myr_future *cf = fs_connect(loop, o ? o : own, s, &n);
+    myr_conn_opts_free(own);
+    int rc = cf ? myr_await(cf, wait_ms) : MYR_ENOMEM;
+    myr_conn *c = rc == 0 ? myr_future_take_conn(cf) : NULL;
+    if (c == NULL || n != 1) {
+        fprintf(stderr, "fakesrv: connect failed (%d, %d callbacks): %s\n", rc, n,
+                cf ? myr_future_error(cf)->message : "no future");
+        abort();
+    }
+    myr_future_free(cf);
+    return c;
+}

@@ -136,6 +136,9 @@ myr_conn_opts *fs_opts(const char *user, const char *password);
 void fs_count_cb(myr_future *f, void *arg);
 /* myr__connect_fd on s's client end, with fs_count_cb counting into *count. */
 myr_future *fs_connect(myr_loop *loop, const myr_conn_opts *o, fakesrv *s, int *count);
+/* fs_connect and await it: the connection, or the test aborts (it must
+ * resolve once, within wait_ms). o NULL: fs_opts("bob", "secret"). */
+myr_conn *fs_connect_ok(myr_loop *loop, fakesrv *s, const myr_conn_opts *o, int wait_ms);
 /* A loop, or the test fails. */
 myr_loop *fs_loop(void);
 

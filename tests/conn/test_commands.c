@@ -14,22 +14,6 @@
 
 #define WAIT_MS 5000
 
-/* Connect to s (its handshake already scripted); the test fails otherwise. */
-static myr_conn *connect_ok(myr_loop *loop, fakesrv *s)
-{
-    myr_conn_opts *o = fs_opts("bob", "secret");
-    int n = 0;
-    myr_future *cf = fs_connect(loop, o, s, &n);
-    myr_conn_opts_free(o);
-    assert_non_null(cf);
-    assert_int_equal(myr_await(cf, WAIT_MS), 0);
-    assert_int_equal(n, 1);
-    myr_conn *c = myr_future_take_conn(cf);
-    assert_non_null(c);
-    myr_future_free(cf);
-    return c;
-}
-
 /* Resolution bookkeeping: each future records its index in `order`. */
 typedef struct tracker {
     int order[16];
@@ -78,7 +62,7 @@ static void test_pipeline_five(void **state)
     fs_expect_eof(s);
 
     myr_loop *loop = fs_loop();
-    myr_conn *c = connect_ok(loop, s);
+    myr_conn *c = fs_connect_ok(loop, s, NULL, WAIT_MS);
     static const char *const sql[5] = {"DO 1", "SELECT * FROM nope", "SELECT v", "UPDATE t SET v=1",
                                        "SELECT 'z'"};
     myr_future *f[5];
@@ -165,7 +149,7 @@ static void test_conn_free_with_queued(void **state)
     fs_drain(s);
 
     myr_loop *loop = fs_loop();
-    myr_conn *c = connect_ok(loop, s);
+    myr_conn *c = fs_connect_ok(loop, s, NULL, WAIT_MS);
     tracker t = {0};
     track_arg args[4];
     myr_future *f[4];
@@ -221,7 +205,7 @@ static void test_close_after_query(void **state)
     fs_expect_eof(s);
 
     myr_loop *loop = fs_loop();
-    myr_conn *c = connect_ok(loop, s);
+    myr_conn *c = fs_connect_ok(loop, s, NULL, WAIT_MS);
     tracker t = {0};
     track_arg a0 = {&t, 0}, a1 = {&t, 1};
     myr_future *q = myr_query(c, "SELECT 42", 9);
@@ -278,7 +262,7 @@ static void multi_result(int deprecate_eof)
     fs_expect_eof(s);
 
     myr_loop *loop = fs_loop();
-    myr_conn *c = connect_ok(loop, s);
+    myr_conn *c = fs_connect_ok(loop, s, NULL, WAIT_MS);
     const char *sql = "SELECT k, v FROM t; SELECT NULL; UPDATE t SET v = 0";
     int n = 0, np = 0;
     myr_future *q = myr_query(c, sql, strlen(sql));
@@ -362,7 +346,7 @@ static void test_huge_values(void **state)
     fs_expect_eof(s);
 
     myr_loop *loop = fs_loop();
-    myr_conn *c = connect_ok(loop, s);
+    myr_conn *c = fs_connect_ok(loop, s, NULL, WAIT_MS);
     int n = 0;
     myr_future *q = myr_query(c, "SELECT blob", 11);
     myr_future_on_done(q, fs_count_cb, &n);
@@ -410,7 +394,7 @@ static void test_huge_command(void **state)
     fs_expect_eof(s);
 
     myr_loop *loop = fs_loop();
-    myr_conn *c = connect_ok(loop, s);
+    myr_conn *c = fs_connect_ok(loop, s, NULL, WAIT_MS);
     myr_future *q = myr_query(c, sql, n);
     assert_int_equal(myr_await(q, 30000), 0);
     assert_int_equal(myr_close_sync(c, NULL), 0);

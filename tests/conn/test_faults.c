@@ -15,19 +15,6 @@
 
 #define WAIT_MS 5000
 
-static myr_conn *connect_ok(myr_loop *loop, fakesrv *s, const myr_conn_opts *o)
-{
-    int n = 0;
-    myr_future *cf = fs_connect(loop, o, s, &n);
-    assert_non_null(cf);
-    assert_int_equal(myr_await(cf, WAIT_MS), 0);
-    assert_int_equal(n, 1);
-    myr_conn *c = myr_future_take_conn(cf);
-    assert_non_null(c);
-    myr_future_free(cf);
-    return c;
-}
-
 /* The connection is dead: a new command fails before any I/O with 2006. */
 static void assert_gone(myr_conn *c)
 {
@@ -99,7 +86,7 @@ static void response_malformed(fs_buf *resp)
     fs_drain(s);
     myr_loop *loop = fs_loop();
     myr_conn_opts *o = fs_opts("bob", "secret");
-    myr_conn *c = connect_ok(loop, s, o);
+    myr_conn *c = fs_connect_ok(loop, s, o, WAIT_MS);
     int n1 = 0, n2 = 0;
     myr_future *f[2] = {myr_query(c, "SELECT a", 8), myr_query(c, "SELECT b", 8)};
     myr_future_on_done(f[0], fs_count_cb, &n1);
@@ -232,7 +219,7 @@ static void test_server_dies_mid_result(void **state)
         fs_send(s, resp.data, resp.len);
         myr_loop *loop = fs_loop();
         myr_conn_opts *o = fs_opts("bob", "secret");
-        myr_conn *c = connect_ok(loop, s, o);
+        myr_conn *c = fs_connect_ok(loop, s, o, WAIT_MS);
         int n[3] = {0};
         myr_future *f[3];
         for (int i = 0; i < 3; i++) {
@@ -279,7 +266,7 @@ static void test_read_timeout(void **state)
     myr_loop *loop = fs_loop();
     myr_conn_opts *o = fs_opts("bob", "secret");
     assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_READ_TIMEOUT, 200), 0);
-    myr_conn *c = connect_ok(loop, s, o);
+    myr_conn *c = fs_connect_ok(loop, s, o, WAIT_MS);
     int n1 = 0, n2 = 0;
     uint64_t t0 = now_ms();
     myr_future *f[2] = {myr_query(c, "SELECT SLEEP(100)", 17), myr_ping(c)};
@@ -321,7 +308,7 @@ static void test_read_timeout_idle(void **state)
     myr_loop *loop = fs_loop();
     myr_conn_opts *o = fs_opts("bob", "secret");
     assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_READ_TIMEOUT, 100), 0);
-    myr_conn *c = connect_ok(loop, s, o);
+    myr_conn *c = fs_connect_ok(loop, s, o, WAIT_MS);
     myr_future *sl = myr_sleep(loop, 250);
     assert_int_equal(myr_await(sl, WAIT_MS), 0);
     myr_future_free(sl);
@@ -357,7 +344,7 @@ static void test_unsolicited_packet_then_close(void **state)
     fs_drain(s);
     myr_loop *loop = fs_loop();
     myr_conn_opts *o = fs_opts("bob", "secret");
-    myr_conn *c = connect_ok(loop, s, o);
+    myr_conn *c = fs_connect_ok(loop, s, o, WAIT_MS);
     myr_future *f[2] = {myr_ping(c), myr_ping(c)};
     assert_int_equal(myr_gather(f, 2, WAIT_MS), 0);
     assert_int_equal(myr_future_status(f[0]), 0);
@@ -397,7 +384,7 @@ static void test_ping_more_results_then_death(void **state)
     fs_close(s);
     myr_loop *loop = fs_loop();
     myr_conn_opts *o = fs_opts("bob", "secret");
-    myr_conn *c = connect_ok(loop, s, o);
+    myr_conn *c = fs_connect_ok(loop, s, o, WAIT_MS);
     int n = 0;
     myr_future *p = myr_ping(c);
     myr_future_on_done(p, fs_count_cb, &n);

@@ -23,21 +23,6 @@
 
 static const char *const cols1[] = {"v"};
 
-static myr_conn *connect_ok(myr_loop *loop, fakesrv *s)
-{
-    myr_conn_opts *o = fs_opts("bob", "secret");
-    int n = 0;
-    myr_future *cf = fs_connect(loop, o, s, &n);
-    myr_conn_opts_free(o);
-    assert_non_null(cf);
-    assert_int_equal(myr_await(cf, WAIT_MS), 0);
-    assert_int_equal(n, 1);
-    myr_conn *c = myr_future_take_conn(cf);
-    assert_non_null(c);
-    myr_future_free(cf);
-    return c;
-}
-
 /* A one-row, one-column result set answering one command. */
 static void add_row_result(fs_buf *b, const char *value)
 {
@@ -150,7 +135,7 @@ static void test_wait_in_callback_is_refused(void **state)
     fs_expect_eof(s);
 
     myr_loop *loop = fs_loop();
-    myr_conn *c = connect_ok(loop, s);
+    myr_conn *c = fs_connect_ok(loop, s, NULL, WAIT_MS);
     waiter w = {.loop = loop, .conn = c};
     calls log = {0};
     slot sb = {&log, 1}, sc = {&log, 2};
@@ -244,7 +229,7 @@ static void test_free_futures_in_callbacks(void **state)
     fs_expect_eof(s);
 
     myr_loop *loop = fs_loop();
-    myr_conn *c = connect_ok(loop, s);
+    myr_conn *c = fs_connect_ok(loop, s, NULL, WAIT_MS);
     calls log = {0};
     myr_future *a = query(c, "SELECT 'a'"), *bq = query(c, "SELECT 'b'");
     myr_future *cq = query(c, "SELECT 'c'"), *d = query(c, "SELECT 'd'");
@@ -365,7 +350,7 @@ static void close_in_callback(int use_free)
     }
 
     myr_loop *loop = fs_loop();
-    myr_conn *c = connect_ok(loop, s);
+    myr_conn *c = fs_connect_ok(loop, s, NULL, WAIT_MS);
     calls log = {0};
     myr_future *q[4];
     slot sl[4];
@@ -457,7 +442,7 @@ static void test_conn_free_private_loop_in_callback(void **state)
     fs_drain(s);
 
     myr_loop *loop = fs_loop();
-    myr_conn *c = connect_ok(loop, s);
+    myr_conn *c = fs_connect_ok(loop, s, NULL, WAIT_MS);
     c->own_loop = loop;   /* as myr_connect_sync(NULL, ...) does */
     calls log = {0};
     owner_ctx o = {c, 0};
@@ -544,7 +529,7 @@ static void test_connect_in_callback(void **state)
     fs_expect_eof(s2);
 
     myr_loop *loop = fs_loop();
-    myr_conn *c1 = connect_ok(loop, s1);
+    myr_conn *c1 = fs_connect_ok(loop, s1, NULL, WAIT_MS);
     maker m = {.loop = loop, .srv2 = s2};
     myr_future *q1 = query(c1, "SELECT 'first'");
     myr_future_on_done(q1, make_conn_cb, &m);

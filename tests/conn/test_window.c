@@ -110,9 +110,36 @@ static void srv_answer_ok(srv *s, uint64_t affected)
     fs_buf_free(&b);
 }
 
+/* A second connection on the loop with a command in flight: the window
+ * applies only while a connection is not alone with commands in flight. */
+typedef struct other {
+    srv s;
+    myr_conn *c;
+    myr_future *f;
+} other;
+
+static void other_busy(myr_loop *loop, other *o)
+{
+    o->c = connect_by_hand(loop, &o->s, 0);
+    o->f = myr_query(o->c, "DO 0", 4);
+    assert_int_equal(srv_read_packets(&o->s, loop, 1, NULL), 1);
+}
+
+static void other_done(myr_loop *loop, other *o)
+{
+    (void)loop;
+    srv_answer_ok(&o->s, 0);
+    assert_int_equal(myr_await(o->f, WAIT_MS), 0);
+    myr_future_free(o->f);
+    myr_conn_free(o->c);
+    close(o->s.fd);
+}
+
 static void run_window(int refill)
 {
     myr_loop *loop = fs_loop();
+    other o;
+    other_busy(loop, &o);
     srv s;
     myr_conn *c = connect_by_hand(loop, &s, refill);
 
@@ -155,6 +182,7 @@ static void run_window(int refill)
         myr_result_free(r);
         myr_future_free(fs[i]);
     }
+    other_done(loop, &o);
     myr_conn_free(c);
     close(s.fd);
     myr_loop_free(loop);
@@ -177,6 +205,8 @@ static void test_window_refill_one(void **state)
 {
     (void)state;
     myr_loop *loop = fs_loop();
+    other o;
+    other_busy(loop, &o);
     srv s;
     myr_conn *c = connect_by_hand(loop, &s, 1);
     myr_future *f1 = myr_query(c, "DO 1", 4), *f2 = myr_query(c, "DO 2", 4);
@@ -195,6 +225,43 @@ static void test_window_refill_one(void **state)
         assert_int_equal(myr_future_status(fs[i]), 0);
         myr_future_free(fs[i]);
     }
+    other_done(loop, &o);
+    myr_conn_free(c);
+    close(s.fd);
+    myr_loop_free(loop);
+}
+
+/* Alone with commands in flight on its loop, a connection is not held:
+ * nothing to be fair to, and its pipeline stays full. As soon as another
+ * connection has commands in flight, the window applies again. */
+static void test_window_alone_stays_full(void **state)
+{
+    (void)state;
+    myr_loop *loop = fs_loop();
+    srv s;
+    myr_conn *c = connect_by_hand(loop, &s, 0);
+    myr_future *f1 = myr_query(c, "DO 1", 4), *f2 = myr_query(c, "DO 2", 4);
+    assert_int_equal(srv_read_packets(&s, loop, 2, NULL), 2);
+    assert_int_equal(loop->busy_conns, 1);
+    myr_future *f3 = myr_query(c, "DO 3", 4);
+    assert_int_equal(srv_read_packets(&s, loop, 1, NULL), 1);   /* leaves at once */
+    other o;
+    other_busy(loop, &o);   /* now two connections are busy */
+    assert_int_equal(loop->busy_conns, 2);
+    myr_future *f4 = myr_query(c, "DO 4", 4);
+    srv_expect_quiet(&s, loop, 100);   /* held behind the three in flight */
+    for (int i = 1; i <= 3; i++)
+        srv_answer_ok(&s, (uint64_t)i);
+    myr_future *fs[3] = {f1, f2, f3};
+    assert_int_equal(myr_gather(fs, 3, WAIT_MS), 0);
+    assert_int_equal(srv_read_packets(&s, loop, 1, NULL), 1);   /* drained: it goes */
+    srv_answer_ok(&s, 4);
+    assert_int_equal(myr_await(f4, WAIT_MS), 0);
+    other_done(loop, &o);
+    assert_int_equal(loop->busy_conns, 0);
+    for (int i = 0; i < 3; i++)
+        myr_future_free(fs[i]);
+    myr_future_free(f4);
     myr_conn_free(c);
     close(s.fd);
     myr_loop_free(loop);
@@ -207,6 +274,8 @@ static void test_local_infile_answer_goes_first(void **state)
 {
     (void)state;
     myr_loop *loop = fs_loop();
+    other o;
+    other_busy(loop, &o);   /* so that the window holds the second query */
     srv s;
     myr_conn *c = connect_by_hand(loop, &s, 0);
     myr_future *f1 = myr_query(c, "LOAD DATA LOCAL INFILE 'x' INTO TABLE t", 39);
@@ -236,6 +305,7 @@ static void test_local_infile_answer_goes_first(void **state)
     fs_buf_free(&b);
     myr_future_free(f1);
     myr_future_free(f2);
+    other_done(loop, &o);
     myr_conn_free(c);
     close(s.fd);
     myr_loop_free(loop);
@@ -266,6 +336,7 @@ int main(void)
         cmocka_unit_test(test_window_holds_until_drained),
         cmocka_unit_test(test_window_eager),
         cmocka_unit_test(test_window_refill_one),
+        cmocka_unit_test(test_window_alone_stays_full),
         cmocka_unit_test(test_local_infile_answer_goes_first),
         cmocka_unit_test(test_null_connection),
     };
