@@ -35,7 +35,6 @@ int myr__conn_queue(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t
             myr__free(cmd);
         return MYR_ENOMEM;
     }
-    c->wseq = seq;
     c->queued_pos += c->out.len - before;
     cmd->next = NULL;
     cmd->kind = k;
@@ -113,24 +112,29 @@ void myr__conn_finish_head(myr_conn *c, int status, const myr_error *err)
  * packet must come before any command still held in c->out. */
 static int send_empty_file(myr_conn *c)
 {
-    uint8_t hdr[4];
-    c->wseq = c->reader.seq;
-    hdr[0] = hdr[1] = hdr[2] = 0;
-    hdr[3] = c->wseq++;
-    c->reader.seq = c->wseq;
-    if (myr__buf_reserve(&c->out, sizeof hdr) != 0)
+    myr__buf pkt;
+    myr__buf_init(&pkt);
+    c->wseq = c->reader.seq;   /* inside a command the writer answers the reader */
+    if (myr__auth_data_build(&pkt, c->wseq, NULL, 0) != 0 ||
+        myr__buf_reserve(&c->out, pkt.len) != 0) {
+        myr__buf_free(&pkt);
         return MYR_ENOMEM;
+    }
+    c->reader.seq = ++c->wseq;
+    /* In front of the held commands, behind earlier urgent bytes. */
+    size_t n = pkt.len;
     uint8_t *at = myr__buf_rptr(&c->out) + c->urgent;
-    memmove(at + sizeof hdr, at, myr__buf_unread(&c->out) - c->urgent);
-    memcpy(at, hdr, sizeof hdr);
-    c->out.len += sizeof hdr;
-    /* Commands still in c->out now end 4 bytes later in the stream. */
-    uint64_t handed = c->queued_pos - (myr__buf_unread(&c->out) - sizeof hdr);
+    memmove(at + n, at, myr__buf_unread(&c->out) - c->urgent);
+    memcpy(at, pkt.data, n);
+    myr__buf_free(&pkt);
+    uint64_t handed = c->queued_pos - myr__buf_unread(&c->out);
+    c->out.len += n;
+    /* Commands still in c->out now end n bytes later in the stream. */
     for (myr__cmd *cmd = c->cmd_head; cmd != NULL; cmd = cmd->next)
         if (cmd->end_pos > handed)
-            cmd->end_pos += sizeof hdr;
-    c->queued_pos += sizeof hdr;
-    c->urgent += sizeof hdr;
+            cmd->end_pos += n;
+    c->queued_pos += n;
+    c->urgent += n;
     myr__conn_kick(c);
     return 0;
 }

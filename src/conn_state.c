@@ -81,10 +81,7 @@ void myr__conn_fail_cmds(myr_conn *c, const myr_error *err)
     while (c->cmd_head != NULL) {
         myr__cmd *cmd = myr__conn_pop_head(c);
         cmd->kind->finish(c, cmd, err->code, err);
-    }
-    if (c->awaiting > 0)
-        c->loop->busy_conns--;
-    c->nreply = c->awaiting = 0;
+    }   /* nreply and awaiting are 0 now, busy_conns updated by pop_head */
 }
 
 /* ------------------------------------------------------------------ death */

@@ -1,14 +1,13 @@
 /*
  * src/future.c -- futures: resolution (exactly once), the loop's lists of
  * futures (pending, the ready queue whose callbacks run after dispatch and
- * never inside the code that resolved the future, done), await, gather, the
- * as_completed iterator, promises, sleep and to_thread.
+ * never inside the code that resolved the future, done), as_completed
+ * bookkeeping, promises, sleep and to_thread. Waiting is in wait.c.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "internal.h"
-
 
 static const myr_error no_error;
 

@@ -11,6 +11,16 @@
 
 #define RECV_MIN 16384
 
+/* Send what is unread in c->sending. */
+static int send_sending(myr_conn *c)
+{
+    int rc = ur_send(&c->owner, MYR__TAG_SEND, c->fd, myr__buf_rptr(&c->sending),
+                     myr__buf_unread(&c->sending), MSG_WAITALL | MSG_NOSIGNAL, &c->send_id);
+    if (rc == 0)
+        c->send_busy = 1;
+    return rc;
+}
+
 static int plain_flush(myr_conn *c)
 {
     if (c->send_busy || myr__buf_unread(&c->out) == 0)
@@ -21,12 +31,8 @@ static int plain_flush(myr_conn *c)
     myr__buf_reset(&tmp);
     c->sending = c->out;
     c->out = tmp;
-    int rc = ur_send(&c->owner, MYR__TAG_SEND, c->fd, myr__buf_rptr(&c->sending),
-                     myr__buf_unread(&c->sending), MSG_WAITALL | MSG_NOSIGNAL, &c->send_id);
-    if (rc < 0)
-        return rc;
-    c->send_busy = 1;
-    return 1;
+    int rc = send_sending(c);
+    return rc < 0 ? rc : 1;
 }
 
 static int plain_recv(myr_conn *c)
@@ -68,13 +74,11 @@ static void on_send(myr_conn *c, int res)
         /* A short send (a signal, or a socket shut down): the rest of
          * these bytes was handed over already, so it goes now whatever the
          * window says. */
-        int rc = ur_send(&c->owner, MYR__TAG_SEND, c->fd, myr__buf_rptr(&c->sending),
-                         myr__buf_unread(&c->sending), MSG_WAITALL | MSG_NOSIGNAL, &c->send_id);
+        int rc = send_sending(c);
         if (rc < 0) {
             myr__conn_lost(c, -rc);
             return;
         }
-        c->send_busy = 1;
     }
     myr__conn_sent(c, (size_t)res);
 }
