@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <cmocka.h>
 
 #include "sandbox_env.h"
@@ -54,4 +55,14 @@ myr_result *sandbox_query(myr_conn *c, const char *sql)
     if (r == NULL)
         fail_msg("query '%s': %u %s", sql, err.mysql_errno, err.message);
     return r;
+}
+
+void sandbox_raise_fd_limit(void)
+{
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < 4096 && rl.rlim_max >= 4096) {
+        rl.rlim_cur = 4096;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
 }

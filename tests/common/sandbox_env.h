@@ -13,4 +13,7 @@ const char *sandbox_env(const char *name);
 myr_conn *sandbox_connect(myr_loop *loop);
 /* Run sql and return its result; fails the test on error. */
 myr_result *sandbox_query(myr_conn *c, const char *sql);
+/* Raise the soft open-files limit to 4096 (if the hard one allows) for
+ * tests that open a thousand connections. */
+void sandbox_raise_fd_limit(void);
 #endif

@@ -18,20 +18,10 @@
 
 #define NCONN 1000
 
-static void raise_fd_limit(void)
-{
-    struct rlimit rl;
-    getrlimit(RLIMIT_NOFILE, &rl);
-    if (rl.rlim_cur < 4096 && rl.rlim_max >= 4096) {
-        rl.rlim_cur = 4096;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
 static void test_thousand_connections(void **state)
 {
     (void)state;
-    raise_fd_limit();
+    sandbox_raise_fd_limit();
     myr_loop *loop = myr_loop_new(NULL, NULL);
     assert_non_null(loop);
     myr_conn_opts *o = sandbox_opts(0);

@@ -204,20 +204,10 @@ static int world_done(void *ctx)
     return w->chains_over == NCONN && w->closes == NCONN && w->tickers_over == NTIMER && w->one_shots == 3;
 }
 
-static void raise_fd_limit(void)
-{
-    struct rlimit rl;
-    getrlimit(RLIMIT_NOFILE, &rl);
-    if (rl.rlim_cur < 4096 && rl.rlim_max >= 4096) {
-        rl.rlim_cur = 4096;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
 static void test_epoll_chains_and_timers(void **state)
 {
     (void)state;
-    raise_fd_limit();
+    sandbox_raise_fd_limit();
     world *w = calloc(1, sizeof *w);
     assert_non_null(w);
     w->loop = myr_loop_new(NULL, NULL);
