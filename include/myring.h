@@ -291,6 +291,31 @@ typedef enum myr_opt {
 MYR_API int myr_conn_opts_set_str(myr_conn_opts *o, myr_opt opt, const char *value);
 MYR_API int myr_conn_opts_set_int(myr_conn_opts *o, myr_opt opt, long value);
 
+/* Set options the way the operator's MySQL/MariaDB clients are configured,
+ * so a daemon uses the same server and account as `mariadb` does:
+ *  1. the environment: MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_UNIX_PORT, MYSQL_PWD;
+ *  2. then option files (later values win): `file` alone when not NULL (it
+ *     must exist), else /etc/my.cnf, /etc/mysql/my.cnf and ~/.my.cnf (those
+ *     that exist), with their !include/!includedir (syntax: myring/optfile.h);
+ *     groups [client], [client-server], [client-mariadb], [myring] and
+ *     `group` when not NULL.
+ * Understood: host, port, socket, user, password, database,
+ * default-character-set, connect-timeout (or timeout) and read-timeout (in
+ * seconds), protocol=tcp|socket; a "loose-" prefix is allowed; any other
+ * option is another program's and is ignored. As with the reference clients,
+ * a socket applies only to host "localhost" (or no host): any other host, or
+ * protocol=tcp, clears the socket, and a port from a file does not by itself
+ * select TCP. Values found override what `o` held: call this first, then set
+ * what your program decides itself.
+ * Returns 0, or a negative code (MYR_EINVAL for a malformed file or value,
+ * -errno for an unreadable `file`, MYR_ENOMEM) with the reason, naming the
+ * file and line but never a value, in myr_conn_opts_error(); `o` may then
+ * hold some of the options. */
+MYR_API int myr_conn_opts_read_defaults(myr_conn_opts *o, const char *file, const char *group);
+/* Why the last myr_conn_opts_read_defaults() on `o` failed ("" if it did not
+ * or if storing the reason ran out of memory). Valid until the next call. */
+MYR_API const char *myr_conn_opts_error(const myr_conn_opts *o);
+
 /* ------------------------------------------------------------- connections */
 
 /* Connect; the future resolves with a myr_conn (myr_future_take_conn).

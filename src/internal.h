@@ -244,6 +244,7 @@ struct myr_conn_opts {
     int connect_timeout_ms, read_timeout_ms;
     int multi_statements;
     int pipeline_refill;        /* MYR_OPT_PIPELINE_REFILL: 0 default, -1 eager */
+    char *defaults_error;       /* why myr_conn_opts_read_defaults() failed, or NULL */
 };
 
 struct myr_conn {

@@ -21,6 +21,7 @@ void myr__opts_clear(myr_conn_opts *o)
     myr__free(o->password);
     myr__free(o->database);
     myr__free(o->charset);
+    myr__free(o->defaults_error);
     memset(o, 0, sizeof *o);
 }
 
@@ -105,6 +106,7 @@ int myr__opts_copy(myr_conn_opts *dst, const myr_conn_opts *src)
     }
     *dst = *src;
     dst->host = dst->unix_socket = dst->user = dst->password = dst->database = dst->charset = NULL;
+    dst->defaults_error = NULL;
     if ((src->host && !(dst->host = myr__strdup(src->host))) ||
         (src->unix_socket && !(dst->unix_socket = myr__strdup(src->unix_socket))) ||
         (src->user && !(dst->user = myr__strdup(src->user))) ||

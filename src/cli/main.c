@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "myring.h"
+#include "defaults.h"
 #include "format.h"
 #include "split.h"
 
@@ -38,6 +39,7 @@ typedef struct cli {
     char *execute;                      /* -e text (several -e joined), or NULL */
     bool skip_column_names, raw, line_numbers, print_query_on_error, quick;
     int silent;
+    bool in_file;                       /* applying an option file's option */
     /* run */
     myr_conn *conn;
     int exit_status;
@@ -172,7 +174,8 @@ static int apply_option(cli *c, enum opt_id id, const char *name, const char *v)
     case O_PORT:
         if (parse_long_num(name, v, &c->port) < 0)
             return -1;
-        c->proto = PROTO_TCP; /* a port on the command line means TCP */
+        if (!c->in_file)
+            c->proto = PROTO_TCP; /* a port on the command line means TCP */
         break;
     case O_USER: c->user = v; break;
     case O_PASSWORD:
@@ -223,15 +226,57 @@ static int apply_option(cli *c, enum opt_id id, const char *name, const char *v)
     return 0;
 }
 
+/* An option file names an option we do not know: ignored when the
+ * reference client knows it (the file is shared with it), a warning when it
+ * was written "loose-", else an error (exit status 7), as the reference. */
+static int unknown_file_option(const char *arg, bool loose)
+{
+    const char *name = arg + (loose ? 6 : 0);
+    char buf[128];
+    size_t n = strcspn(name, "=");
+    if (n < sizeof buf) {
+        memcpy(buf, name, n);
+        buf[n] = '\0';
+        if (cli_reference_option(buf))
+            return 0;
+    }
+    if (loose) {
+        fprintf(stderr, "Warning: %s: unknown variable '%s'\n", progname, arg);
+        return 0;
+    }
+    fprintf(stderr, "%s: unknown variable '%s'\n", progname, arg);
+    return 7;
+}
+
 /* Returns 0 to run, 1 to exit 0 at once, 2 on an unknown option or bad
- * value (exit status 2, like my_getopt), 3 on too many arguments (1). */
-static int parse_args(cli *c, int argc, char **argv)
+ * value (exit status 2, like my_getopt), 3 on too many arguments (1), 7 on
+ * an unknown option in an option file (7). argv[1..nfile] came from option
+ * files: their names may use '_' for '-', and they never take the next
+ * argument as their value. */
+static int parse_args(cli *c, int argc, char **argv, int nfile)
 {
     int i;
     bool only_args = false, had_positional = false;
 
     for (i = 1; i < argc; i++) {
         char *a = argv[i];
+        bool loose = false;
+        char written[160]; /* a file's option as written, for messages */
+
+        c->in_file = i <= nfile;
+        if (c->in_file)
+            snprintf(written, sizeof written, "%s", a + 2);
+        if (a[0] == '-' && a[1] == '-' && !strncmp(a + 2, "loose", 5) &&
+            (a[7] == '-' || a[7] == '_')) {
+            loose = true;
+            a += 6; /* "--loose-name" -> "--name" */
+            a[0] = '-';
+            a[1] = '-';
+        }
+        if (c->in_file)
+            for (char *p = a + 2; *p && *p != '='; p++)
+                if (*p == '_')
+                    *p = '-';
 
         if (only_args || a[0] != '-' || a[1] == '\0') {
             /* The first non-option argument is the database; the
@@ -278,6 +323,12 @@ static int parse_args(cli *c, int argc, char **argv)
                     continue;
                 }
 unknown:
+                if (c->in_file) {
+                    int urc = unknown_file_option(written, loose);
+                    if (urc)
+                        return urc;
+                    continue;
+                }
                 fprintf(stderr, "%s: unknown option '%s'\n", progname, a);
                 return 2;
             }
@@ -305,7 +356,7 @@ unknown:
             } else if (options[k].arg == ARG_OPTIONAL) {
                 rc = apply_option(c, options[k].id, options[k].name, NULL);
             } else {
-                if (i + 1 >= argc) {
+                if (i + 1 >= argc || c->in_file) {
                     fprintf(stderr, "%s: option '--%s' requires an argument\n", progname,
                             options[k].name);
                     return 2;
@@ -710,6 +761,9 @@ static const char *default_user(void)
     return pw ? pw->pw_name : "";
 }
 
+static cli_args args;
+static void free_args(void) { cli_args_free(&args); }
+
 int main(int argc, char **argv)
 {
     cli c;
@@ -734,7 +788,13 @@ int main(int argc, char **argv)
     if ((env = getenv("MYSQL_UNIX_PORT")) && *env)
         c.socket = env;
 
-    rc = parse_args(&c, argc, argv);
+    /* Option files first, the command line after (it wins). The strings
+     * live until exit: the options keep pointers into them. */
+    rc = cli_defaults_load(progname, argc, argv, &args);
+    if (rc || args.argv == NULL)
+        return rc;
+    atexit(free_args);
+    rc = parse_args(&c, args.argc, args.argv, args.nfile);
     if (rc) {
         free(c.execute);
         fflush(stdout);

@@ -57,7 +57,7 @@ run_case() {
   mkdir -p "$d"
   "${REF[@]}" "$@" <"$input" >"$d/ref.out" 2>"$d/ref.err"
   echo $? >"$d/ref.rc"
-  "$OURS" "$@" <"$input" >"$d/our.out" 2>"$d/our.err"
+  "$OURS" --no-defaults "$@" <"$input" >"$d/our.out" 2>"$d/our.err"
   echo $? >"$d/our.rc"
   compare "$name" "$d"
 }
@@ -176,7 +176,7 @@ lost_case() {
     if [ $who = ref ]; then
       "${REF[@]}" --skip-ssl "${CONN[@]}" -e "select 1 as a; select sleep(30) as $tag; select 2" >"$d/ref.out" 2>"$d/ref.err"
     else
-      "$OURS" --skip-ssl "${CONN[@]}" -e "select 1 as a; select sleep(30) as $tag; select 2" >"$d/our.out" 2>"$d/our.err"
+      "$OURS" --no-defaults --skip-ssl "${CONN[@]}" -e "select 1 as a; select sleep(30) as $tag; select 2" >"$d/our.out" 2>"$d/our.err"
     fi
     echo $? >"$d/$who.rc"
     wait "$killer"

@@ -1,0 +1,189 @@
+/* src/opts_defaults.c -- myr_conn_opts_read_defaults(): connection options
+ * from the environment and the operator's option files, with the meaning
+ * the reference clients give them. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+#include "myring/optfile.h"
+
+enum key { K_HOST, K_PORT, K_SOCKET, K_USER, K_PASSWORD, K_DATABASE, K_CHARSET,
+           K_CONNECT_TIMEOUT, K_READ_TIMEOUT, K_PROTOCOL };
+
+/* Names as the reference clients spell them ('_' and '-' are the same). */
+static const struct { const char *name; enum key key; } keys[] = {
+    {"host", K_HOST},
+    {"port", K_PORT},
+    {"socket", K_SOCKET},
+    {"user", K_USER},
+    {"password", K_PASSWORD},
+    {"database", K_DATABASE},
+    {"default-character-set", K_CHARSET},
+    {"connect-timeout", K_CONNECT_TIMEOUT},
+    {"timeout", K_CONNECT_TIMEOUT},
+    {"read-timeout", K_READ_TIMEOUT},
+    {"protocol", K_PROTOCOL},
+};
+
+typedef struct apply_ctx {
+    myr_conn_opts *o;
+    int force_tcp;
+    char *err;
+    size_t errlen;
+} apply_ctx;
+
+static int same_name(const char *written, const char *canon)
+{
+    for (; *written && *canon; written++, canon++) {
+        char w = *written == '_' ? '-' : *written;
+        if (w != *canon)
+            return 0;
+    }
+    return *written == '\0' && *canon == '\0';
+}
+
+static int parse_seconds(const char *v, long *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < 0 || n > 0x7fffffff / 1000)
+        return -1;
+    *out = n;
+    return 0;
+}
+
+static int set_str(myr_conn_opts *o, myr_opt opt, const char *v)
+{
+    return myr_conn_opts_set_str(o, opt, v);
+}
+
+static int on_option(const char *file, unsigned line, const char *group, const char *name,
+                     const char *value, void *arg)
+{
+    apply_ctx *a = arg;
+    (void)group;
+    if (strncmp(name, "loose-", 6) == 0 || strncmp(name, "loose_", 6) == 0)
+        name += 6;
+    size_t i;
+    for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (same_name(name, keys[i].name))
+            break;
+    if (i == sizeof keys / sizeof keys[0])
+        return 0; /* not a connection option: another program's, ignored */
+    /* "password" alone means "ask": a library cannot prompt, so it is no
+     * password from this file. */
+    const char *v = value ? value : "";
+    long n;
+    int rc = 0;
+    switch (keys[i].key) {
+    case K_HOST: rc = set_str(a->o, MYR_OPT_HOST, v); break;
+    case K_SOCKET: rc = set_str(a->o, MYR_OPT_UNIX_SOCKET, v); break;
+    case K_USER: rc = set_str(a->o, MYR_OPT_USER, v); break;
+    case K_PASSWORD: rc = set_str(a->o, MYR_OPT_PASSWORD, value ? value : NULL); break;
+    case K_DATABASE: rc = set_str(a->o, MYR_OPT_DATABASE, v); break;
+    case K_CHARSET: rc = set_str(a->o, MYR_OPT_CHARSET, v); break;
+    case K_PORT: {
+        /* A port from a file does not force TCP (only the host decides). */
+        char *end;
+        errno = 0;
+        n = strtol(v, &end, 10);
+        if (errno || end == v || *end || n < 0 || n > 65535)
+            rc = MYR_EINVAL;
+        else
+            a->o->port = (int)n;
+        break;
+    }
+    case K_CONNECT_TIMEOUT:
+    case K_READ_TIMEOUT:
+        if (parse_seconds(v, &n) < 0)
+            rc = MYR_EINVAL;
+        else
+            rc = myr_conn_opts_set_int(a->o, keys[i].key == K_CONNECT_TIMEOUT
+                                                   ? MYR_OPT_CONNECT_TIMEOUT
+                                                   : MYR_OPT_READ_TIMEOUT,
+                                       n * 1000);
+        break;
+    case K_PROTOCOL:
+        if (strcasecmp(v, "tcp") == 0)
+            a->force_tcp = 1;
+        else if (strcasecmp(v, "socket") == 0)
+            a->force_tcp = 0;
+        else
+            rc = MYR_EINVAL;
+        break;
+    }
+    if (rc == MYR_ENOMEM)
+        snprintf(a->err, a->errlen, "out of memory applying %s from %s", name, file);
+    else if (rc != 0)
+        /* Never echo the value: it may be a password. */
+        snprintf(a->err, a->errlen, "bad value for option '%s' in config file: %s at line %u",
+                 name, file, line);
+    return rc;
+}
+
+static int apply_env(apply_ctx *a)
+{
+    const char *v;
+    int rc = 0;
+    if ((v = getenv("MYSQL_HOST")) != NULL && *v)
+        rc = set_str(a->o, MYR_OPT_HOST, v);
+    if (rc == 0 && (v = getenv("MYSQL_UNIX_PORT")) != NULL && *v)
+        rc = set_str(a->o, MYR_OPT_UNIX_SOCKET, v);
+    if (rc == 0 && (v = getenv("MYSQL_PWD")) != NULL)
+        rc = set_str(a->o, MYR_OPT_PASSWORD, v);
+    if (rc == 0 && (v = getenv("MYSQL_TCP_PORT")) != NULL && *v) {
+        char *end;
+        errno = 0;
+        long n = strtol(v, &end, 10);
+        if (errno || end == v || *end || n < 0 || n > 65535) {
+            snprintf(a->err, a->errlen, "bad value in MYSQL_TCP_PORT");
+            return MYR_EINVAL;
+        }
+        a->o->port = (int)n;
+    }
+    if (rc != 0)
+        snprintf(a->err, a->errlen, "%s", myr_strerror(rc));
+    return rc;
+}
+
+int myr_conn_opts_read_defaults(myr_conn_opts *o, const char *file, const char *group)
+{
+    if (o == NULL)
+        return MYR_EINVAL;
+    const char *groups[] = {"client", "client-server", "client-mariadb", "myring", group, NULL};
+    char err[320];
+    apply_ctx a = {o, 0, err, sizeof err};
+    err[0] = '\0';
+    int rc = apply_env(&a);
+    if (rc == 0)
+        rc = file ? myr_optfile_read(file, 1, groups, on_option, &a, err, sizeof err)
+                  : myr_optfile_read_defaults(NULL, groups, on_option, &a, err, sizeof err);
+    myr__free(o->defaults_error);
+    o->defaults_error = NULL;
+    if (rc != 0) {
+        /* NULL when out of memory: myr_conn_opts_error() then says so. */
+        o->defaults_error = myr__strdup(err[0] ? err : myr_strerror(rc));
+        return rc < 0 ? rc : MYR_EINVAL;
+    }
+    /* As the reference clients: a socket is for localhost only; any other
+     * host (or protocol=tcp) means TCP to that host. */
+    int remote = o->host != NULL && strcmp(o->host, "localhost") != 0;
+    if ((remote || a.force_tcp) && o->unix_socket != NULL) {
+        myr__free(o->unix_socket);
+        o->unix_socket = NULL;
+    }
+    if (a.force_tcp)
+        o->port_set = 1;
+    return 0;
+}
+
+const char *myr_conn_opts_error(const myr_conn_opts *o)
+{
+    if (o == NULL || o->defaults_error == NULL)
+        return "";
+    return o->defaults_error;
+}
