@@ -483,4 +483,7 @@ MYR_API void myr_result_free(myr_result *r);
 #ifdef __cplusplus
 }
 #endif
+
+/* Further parts of the API, each in its own header. */
+#include "myring/stream.h"   /* streaming rows: myr_query_stream */
 #endif /* MYRING_H */

@@ -204,7 +204,8 @@ static int pick_target(myr_conn *c)
 }
 
 /* How the loop reaches its connections (it sits below them). */
-static const myr__conn_hooks conn_hooks = {.flush = myr__conn_flush, .free = myr_conn_free};
+static const myr__conn_hooks conn_hooks = {.flush = myr__conn_flush, .free = myr_conn_free,
+                                           .deliver = myr__conn_deliver};
 
 static myr_conn *conn_new(myr_loop *loop, const myr_conn_opts *opts)
 {

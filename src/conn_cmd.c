@@ -79,13 +79,15 @@ int myr__conn_wants_input(const myr_conn *c)
 {
     if (c->state == MYR__CS_GREETING || c->state == MYR__CS_AUTH)
         return 1;
-    return c->state == MYR__CS_READY && c->awaiting > 0;
+    return c->state == MYR__CS_READY && c->awaiting > 0 && c->parked_cmd == NULL;
 }
 
 void myr__conn_advance(myr_conn *c)
 {
+    /* Not while parked: a command's future must not resolve before the
+     * batch of the one in front of it is handed out. */
     while (c->state == MYR__CS_READY && c->cmd_head != NULL && !c->cmd_head->kind->reply &&
-           c->sent_pos >= c->cmd_head->end_pos) {
+           c->sent_pos >= c->cmd_head->end_pos && c->parked_cmd == NULL) {
         myr__cmd *cmd = myr__conn_pop_head(c);
         cmd->kind->finish(c, cmd, 0, NULL);
     }
@@ -157,6 +159,13 @@ void myr__conn_response(myr_conn *c, const uint8_t *p, size_t len)
     }
     myr__err e;
     int rc = myr__resp_read(&c->resp, p, len, cmd->kind->sink, &cmd->res, &e);
+    if (c->resp.paused) {   /* a streaming batch is due: parse no further for now */
+        c->resp.paused = 0;
+        if (rc == MYR__RESP_MORE) {
+            myr__conn_park(c, cmd);
+            return;
+        }   /* the response is over: the kind's finish parks if rows are waiting */
+    }
     switch (rc) {
     case MYR__RESP_MORE:
         return;
@@ -191,8 +200,13 @@ size_t myr__conn_rows(myr_conn *c, const uint8_t *buf, size_t n)
     if (c->state != MYR__CS_READY || cmd == NULL || !cmd->kind->reply || c->reader.joining)
         return 0;
     long used = myr__resp_rows(&c->resp, &c->reader.seq, buf, n, cmd->kind->sink, &cmd->res);
-    if (used >= 0)
+    if (used >= 0) {
+        if (c->resp.paused) {
+            c->resp.paused = 0;
+            myr__conn_park(c, cmd);
+        }
         return (size_t)used;
+    }
     if (used == MYR_EMALFORMED)
         myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (result set)");
     else
@@ -231,6 +245,11 @@ static myr_future *command(myr_conn *c, const myr__cmd_kind *k, const void *arg,
     if (rc != 0)
         myr__future_resolve(f, rc, NULL);
     return f;
+}
+
+myr_future *myr__command(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t len)
+{
+    return command(c, k, arg, len);
 }
 
 myr_future *myr_query(myr_conn *c, const char *sql, size_t len)

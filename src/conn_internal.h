@@ -27,6 +27,18 @@ struct myr__cmd_kind {
      * after it left the queue; may free cmd. */
     void (*finish)(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err);
     uint8_t com;           /* MYR__COM_* (for encode) */
+    /* Streaming kinds only (NULL otherwise; stream.c): rows are handed to
+     * the application in batches. rows_waiting: does cmd hold rows (or the
+     * end of a result set) the application has not seen? The connection
+     * then parks (myr__conn_park) once the bytes received so far are
+     * parsed, and so does it when its sink answers MYR__SINK_PAUSE.
+     * deliver: the parked connection's turn, in the loop's settle phase
+     * (no connection mid-parse): hand the batch over (abandon NULL) and, if
+     * cmd already finished, resolve its future now; with abandon set (the
+     * connection died or is being freed) call no application code, drop
+     * the batch, and resolve a finished cmd with abandon. */
+    int (*rows_waiting)(const myr__cmd *cmd);
+    void (*deliver)(myr_conn *c, myr__cmd *cmd, const myr_error *abandon);
 };
 
 extern const myr__cmd_kind myr__cmd_query, myr__cmd_ping, myr__cmd_init_db, myr__cmd_reset,
@@ -45,6 +57,17 @@ void myr__conn_release(myr_conn *c);
 /* Bytes are waiting to be sent or a recv must be armed: do it before the
  * next submit (myr__conn_flush from the loop). */
 void myr__conn_kick(myr_conn *c);
+
+/* Parking (conn_state.c): stop parsing c's input until the loop's settle
+ * phase gives cmd (the head command, or one that just finished and left
+ * the queue) its turn through cmd->kind->deliver (myr__conn_deliver). No
+ * recv is armed and no sent command completes meanwhile. unpark: the
+ * connection dies or goes; a parked cmd is abandoned with why. */
+void myr__conn_park(myr_conn *c, myr__cmd *cmd);
+void myr__conn_unpark(myr_conn *c, const myr_error *why);
+/* The parked connection's turn (conn_io.c; the loop's conn_hooks.deliver):
+ * deliver the batch, then parse on what was received. */
+void myr__conn_deliver(myr_conn *c);
 
 /* Handshake (conn_auth.c): one whole packet in GREETING or AUTH. */
 void myr__conn_auth_packet(myr_conn *c, const uint8_t *p, size_t len);
@@ -72,4 +95,7 @@ int myr__conn_window_open(const myr_conn *c);
 void myr__conn_handed(myr_conn *c);
 /* Does the connection wait for bytes from the server? */
 int myr__conn_wants_input(const myr_conn *c);
+/* A command of kind k on c, as myr_query does it: checks (NULL, thread,
+ * closing, not ready: a failed future), then queued. */
+myr_future *myr__command(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t len);
 #endif

@@ -3,7 +3,9 @@
  * flush (queued bytes go to the transport when the window lets them, a recv
  * is armed while input is expected), what the transport reports back (bytes
  * in, bytes sent, the stream lost), and cutting received bytes into packets
- * for the state machine of the current state (handshake or commands).
+ * for the state machine of the current state (handshake or commands),
+ * stopping when a streaming batch is due (the connection is parked) and
+ * going on after the batch was handed out (myr__conn_deliver).
  */
 #include <errno.h>
 #include <string.h>
@@ -84,10 +86,12 @@ static void packet(myr_conn *c, const uint8_t *p, size_t len)
 
 void myr__conn_input(myr_conn *c)
 {
-    while (c->state != MYR__CS_DEAD && !c->release_requested) {
+    while (c->state != MYR__CS_DEAD && !c->release_requested && c->parked_cmd == NULL) {
         c->in.rpos += myr__conn_rows(c, myr__buf_rptr(&c->in), myr__buf_unread(&c->in));
         if (c->state == MYR__CS_DEAD)
             return;
+        if (c->parked_cmd != NULL)
+            break;   /* a batch is due: the rest waits for its turn */
         const uint8_t *payload;
         size_t plen, need = 0;
         long n = myr__pkt_next(&c->reader, myr__buf_rptr(&c->in), myr__buf_unread(&c->in), &payload,
@@ -114,6 +118,12 @@ void myr__conn_input(myr_conn *c)
     }
     if (c->state == MYR__CS_DEAD || c->release_requested)
         return;
+    /* Rows parsed from what arrived reach the application before anything
+     * more is read (backpressure: memory stays bounded). */
+    myr__cmd *head = c->cmd_head;
+    if (c->parked_cmd == NULL && c->state == MYR__CS_READY && head != NULL &&
+        head->kind->rows_waiting != NULL && head->kind->rows_waiting(head))
+        myr__conn_park(c, head);
     if (c->in.rpos == c->in.len)
         myr__buf_reset(&c->in);
     if (c->ncmds == 0 && c->state == MYR__CS_READY) {
@@ -125,5 +135,24 @@ void myr__conn_input(myr_conn *c)
         c->tp->idle(c);
     }
     myr__conn_kick(c);   /* re-arm the recv / let held commands go */
+}
+
+void myr__conn_deliver(myr_conn *c)
+{
+    myr__cmd *cmd = c->parked_cmd;
+    if (cmd == NULL)
+        return;
+    c->parked_cmd = NULL;
+    myr_loop *loop = c->loop;
+    /* The application's callback may close or free c (or another
+     * connection): as inside a tick, releases wait until we are done. */
+    loop->ticking++;
+    cmd->kind->deliver(c, cmd, NULL);
+    if (c->state == MYR__CS_READY && !c->release_requested && c->parked_cmd == NULL) {
+        myr__conn_advance(c);   /* commands without reply held while parked */
+        myr__conn_input(c);     /* parse on: may park again */
+    }
+    loop->ticking--;
+    myr__loop_release_deferred(loop);
 }
 

@@ -1,8 +1,8 @@
 /*
  * src/conn_state.c -- the lowest part of a connection, which every other
  * part calls: its state funnel, marking it for the pre-submit flush,
- * releasing it, and death (the transport is aborted and every queued
- * command finishes with the error).
+ * releasing it, parking it (a streaming batch is due), and death (the
+ * transport is aborted and every queued command finishes with the error).
  */
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +28,24 @@ void myr__conn_kick(myr_conn *c)
     myr__loop_mark_dirty(c->loop, c);
 }
 
+/* ---------------------------------------------------------------- parking */
+
+void myr__conn_park(myr_conn *c, myr__cmd *cmd)
+{
+    c->parked_cmd = cmd;
+    myr__loop_park(c->loop, c);
+}
+
+void myr__conn_unpark(myr_conn *c, const myr_error *why)
+{
+    myr__cmd *cmd = c->parked_cmd;
+    if (cmd == NULL)
+        return;
+    c->parked_cmd = NULL;
+    myr__loop_unpark(c->loop, c);
+    cmd->kind->deliver(c, cmd, why);
+}
+
 /* ---------------------------------------------------------------- release */
 
 static void unlink_conn(myr_conn *c)
@@ -48,6 +66,11 @@ void myr__conn_release(myr_conn *c)
 {
     if (c->release_requested)
         return;
+    if (c->parked_cmd != NULL) {   /* not expected: death unparks first */
+        myr_error e;
+        myr__error_set(&e, MYR_ECLOSED, 0, NULL, "connection closed by the application");
+        myr__conn_unpark(c, &e);
+    }
     c->release_requested = 1;
     ur_timer_stop(c->loop->ur, &c->timer);
     unlink_conn(c);
@@ -97,6 +120,7 @@ void myr__conn_die(myr_conn *c, const myr_error *err)
     c->tp->abort(c);
     myr_future *cf = c->connect_fut;
     c->connect_fut = NULL;
+    myr__conn_unpark(c, err);   /* a batch not handed out yet goes */
     myr__conn_fail_cmds(c, err);
     if (cf != NULL) {
         /* Nobody ever had this connection: it goes with its connect. */

@@ -25,6 +25,7 @@ typedef struct myr__transport myr__transport;
 typedef struct myr__conn_hooks {
     void (*flush)(myr_conn *c);   /* before the submit: start sends/recvs */
     void (*free)(myr_conn *c);    /* myr_conn_free */
+    void (*deliver)(myr_conn *c); /* a parked connection's turn (settle phase) */
 } myr__conn_hooks;
 /* The buffered results of one command (a chain: one per statement); built
  * by myr__results_sink (result.c). */
@@ -60,6 +61,11 @@ struct myr_loop {
     uint8_t external;           /* myr_loop_fd was called: run_once ends with a submit */
     uint8_t free_requested;     /* myr_loop_free from a callback: done when run_once returns */
     uint8_t closing;            /* being freed: no new futures on it */
+    /* Connections parked mid-response (a streaming batch is due: its
+     * callback runs in the settle phase, never inside the parse), FIFO. */
+    myr_conn *parked, *parked_tail;
+    unsigned park_round;        /* settle's pass: a connection parked during
+                                   a pass waits for the next one */
 };
 
 /* May the calling thread use loop now? 0, or MYR_ETHREAD (another thread
@@ -93,6 +99,10 @@ void myr__loop_release_deferred(myr_loop *loop);
  * started there so that all commands queued before a tick leave in one send). */
 void myr__loop_mark_dirty(myr_loop *loop, myr_conn *c);
 void myr__loop_unmark_dirty(myr_loop *loop, myr_conn *c);
+/* Park c until the settle phase calls conn_hooks->deliver(c) (FIFO; no-op
+ * if parked already); unpark takes it off the list. */
+void myr__loop_park(myr_loop *loop, myr_conn *c);
+void myr__loop_unpark(myr_loop *loop, myr_conn *c);
 
 /* ----------------------------------------------------------------- errors */
 /* Fill e: code, mysql errno (0 = the code's default from the table), sqlstate
@@ -121,6 +131,7 @@ struct myr__cmd {
     uint8_t reply_seq;     /* sequence id of the first reply packet */
     uint64_t end_pos;      /* stream offset of the end of its bytes */
     myr__results res;      /* what its response built so far */
+    struct myr__stream *stream; /* streaming commands: their state (stream.c) */
 };
 
 /* Where a future is linked (myr_future.where): see struct myr_loop. */
@@ -217,12 +228,19 @@ struct myr_result {
     uint64_t affected_rows, insert_id;
     unsigned warnings, status;
     char *info;
+    size_t set_index;          /* which result of its command's response it is */
 };
 
 myr_result *myr__result_new(void);
 /* The sink that builds a myr__results (ctx: the myr__results). */
 extern const myr__sink myr__results_sink;
 void myr__results_clear(myr__results *rs);
+/* A point in a result's arena, and going back to it: the rows added since
+ * are forgotten (their memory is released or kept for reuse), the columns
+ * stay. For streaming batches (stream.c). */
+typedef struct myr__rmark { void *chunk; size_t used; } myr__rmark;
+void myr__result_mark(const myr_result *r, myr__rmark *m);
+void myr__result_rewind(myr_result *r, const myr__rmark *m);
 
 /* ------------------------------------------------------------ connections */
 typedef enum myr__conn_state {
@@ -303,6 +321,12 @@ struct myr_conn {
     size_t ncmds;
     size_t nreply;              /* queued commands that expect a reply */
     size_t awaiting;            /* of those, how many were handed to the transport */
+
+    /* Parked (see myr_loop.parked): parsing stopped until the settle phase
+     * hands parked_cmd's batch to the application. No recv meanwhile. */
+    myr__cmd *parked_cmd;
+    myr_conn *park_next, *park_prev;
+    unsigned park_round;
 };
 
 /* Internal connect on an already-connected socket (tests use socketpairs

@@ -3,8 +3,9 @@
  * of connections, the pre-submit pass that turns every connection's queued
  * commands into one send each before the tick's single submit, and
  * run_once's order: tick (completions parsed, futures marked done), hand
- * deferred releases to the engine, drain the ready queue (callbacks), start
- * what the callbacks queued. Also which thread may use a loop, and freeing
+ * deferred releases to the engine, drain the ready queue (callbacks), give
+ * parked connections their turn (streaming batches), start what the
+ * callbacks queued. Also which thread may use a loop, and freeing
  * a loop from one of its own callbacks (deferred until run_once returns).
  */
 #include <errno.h>
@@ -165,6 +166,51 @@ static void flush_dirty(myr_loop *loop)
     }
 }
 
+/* Parked connections: a FIFO like the dirty list. */
+void myr__loop_park(myr_loop *loop, myr_conn *c)
+{
+    if (c->park_prev != NULL || loop->parked == c)
+        return;
+    c->park_round = loop->park_round;
+    c->park_next = NULL;
+    c->park_prev = loop->parked_tail;
+    if (loop->parked_tail)
+        loop->parked_tail->park_next = c;
+    else
+        loop->parked = c;
+    loop->parked_tail = c;
+}
+
+void myr__loop_unpark(myr_loop *loop, myr_conn *c)
+{
+    if (c->park_prev == NULL && loop->parked != c)
+        return;
+    if (c->park_prev)
+        c->park_prev->park_next = c->park_next;
+    else
+        loop->parked = c->park_next;
+    if (c->park_next)
+        c->park_next->park_prev = c->park_prev;
+    else
+        loop->parked_tail = c->park_prev;
+    c->park_next = c->park_prev = NULL;
+}
+
+/* Each connection parked before this pass gets its turn, in order; one
+ * that parks again during its turn (more rows were already received) waits
+ * for the next pass, after the callbacks of futures resolved meanwhile. */
+static void deliver_parked(myr_loop *loop)
+{
+    unsigned round = ++loop->park_round;
+    myr_conn *c;
+    while ((c = loop->parked) != NULL && c->park_round != round) {
+        myr__loop_unpark(loop, c);
+        loop->conn_hooks->deliver(c);   /* myr__conn_deliver */
+        if (loop->free_requested)
+            return;
+    }
+}
+
 void myr__loop_release_deferred(myr_loop *loop)
 {
     while (loop->releasing != NULL) {
@@ -184,8 +230,11 @@ static int settle(myr_loop *loop)
         myr__loop_drain_ready(loop);
         if (loop->free_requested)
             return 0;
+        deliver_parked(loop);
+        if (loop->free_requested)
+            return 0;
         flush_dirty(loop);
-    } while (loop->ready_head != NULL);
+    } while (loop->ready_head != NULL || loop->parked != NULL);
     return loop->external ? ur_loop_flush(loop->ur) : 0;
 }
 

@@ -90,6 +90,7 @@ static myr_result *append_result(myr__results *rs)
     myr_result *r = myr__result_new();
     if (r == NULL)
         return NULL;
+    r->set_index = rs->tail ? rs->tail->set_index + 1 : 0;
     if (rs->tail)
         rs->tail->next = r;
     else
@@ -195,6 +196,47 @@ const myr__sink myr__results_sink = {
     .end = sink_end,
 };
 
+/* ------------------------------------------------------- marks (streams) */
+
+void myr__result_mark(const myr_result *r, myr__rmark *m)
+{
+    m->chunk = r->chunks;
+    m->used = r->chunks->used;
+}
+
+void myr__result_rewind(myr_result *r, const myr__rmark *m)
+{
+    myr__chunk *mark = m->chunk;
+    /* The newest chunk is kept for the next rows (one malloc per batch
+     * would otherwise come back every time), unless it is oversized (one
+     * huge row); the others go. */
+    myr__chunk *keep = NULL;
+    myr__chunk *c = r->chunks;
+    if (c != mark && c->cap <= MYR__CHUNK_MAX) {
+        keep = c;
+        c = c->next;
+    }
+    while (c != mark) {
+        myr__chunk *n = c->next;
+        myr__free(c);
+        c = n;
+    }
+    mark->used = m->used;
+    if (keep != NULL) {
+        keep->used = 0;
+        keep->next = mark;
+        r->chunks = keep;
+    } else {
+        r->chunks = mark;
+    }
+    if (r->cells_in_arena) {   /* they were allocated after the mark */
+        r->cells = NULL;
+        r->rows_cap = 0;
+        r->cells_in_arena = 0;
+    }
+    r->nrows = 0;
+}
+
 void myr__results_clear(myr__results *rs)
 {
     myr_result_free(rs->head);
@@ -225,6 +267,7 @@ const myr_column *myr_result_column(const myr_result *r, size_t col)
     return r && col < r->ncols ? &r->cols[col] : NULL;
 }
 size_t myr_result_row_count(const myr_result *r) { return r ? r->nrows : 0; }
+size_t myr_result_set_index(const myr_result *r) { return r ? r->set_index : 0; }
 
 const char *myr_result_value(const myr_result *r, size_t row, size_t col, size_t *len)
 {

@@ -189,6 +189,8 @@ typedef struct myr__resp {
     int state;
     uint32_t caps;       /* negotiated capabilities (DEPRECATE_EOF matters) */
     uint64_t ncols, cols_seen;
+    uint8_t paused;      /* the sink answered MYR__SINK_PAUSE (see myr__sink); the
+                            reader of the response clears it */
 } myr__resp;
 
 /* Start reading the response to a new command. */
@@ -226,9 +228,18 @@ int myr__resp_feed(myr__resp *r, const uint8_t *p, size_t len, myr__resp_ev *ev)
 /* The result sink: what a command's response turns into. The codec calls
  * these while it reads the response; the buffered result (src/result.c)
  * implements them, and so will a streaming callback and binary rows. Every
- * call returns 0, MYR_ENOMEM or MYR_EMALFORMED; a non-zero return ends the
+ * call returns 0, MYR_ENOMEM or MYR_EMALFORMED; a negative return ends the
  * response (the connection cannot be resynchronised after it). Views
- * (col's strings, fields, p) are valid only during the call. */
+ * (col's strings, fields, p) are valid only during the call.
+ *
+ * row() and end() may also return MYR__SINK_PAUSE: the event is taken, but
+ * the sink wants its caller to stop feeding it for now (a streaming sink
+ * whose batch is ready: its callback must run outside the parse). The codec
+ * then sets myr__resp.paused and stops: myr__resp_rows returns the bytes
+ * used up to and including that row, myr__resp_read returns as usual (the
+ * event's MYR__RESP_* value). Whoever reads the response checks and clears
+ * paused, and feeds the rest later. */
+#define MYR__SINK_PAUSE 1
 typedef struct myr__sink {
     int (*ok)(void *ctx, const myr__ok *ok);          /* an OK: a statement without result set */
     int (*columns)(void *ctx, uint64_t ncols);        /* a result set with ncols columns starts */

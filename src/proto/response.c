@@ -361,6 +361,10 @@ int myr__resp_read(myr__resp *r, const uint8_t *p, size_t len, const myr__sink *
     case MYR__EV_ROWS_END: rc = s->end(ctx, &ev.ok); break;
     case MYR__EV_LOCAL_INFILE: return MYR__RESP_INFILE;
     }
+    if (rc == MYR__SINK_PAUSE) {
+        r->paused = 1;
+        rc = 0;
+    }
     if (rc != 0)
         return rc;
     return ev.done ? MYR__RESP_DONE : MYR__RESP_MORE;
@@ -381,12 +385,16 @@ long myr__resp_rows(myr__resp *r, uint8_t *seq, const uint8_t *in, size_t n, con
         if (payload[0] == 0xFE || payload[0] == 0xFF)
             break;   /* an end of rows or an error: the general path */
         int rc = sink_row(ncols, payload, plen, s, ctx);
-        if (rc != 0) {
+        if (rc < 0) {
             *seq = sq;
             return rc;
         }
         sq++;
         pos += 4 + plen;
+        if (rc == MYR__SINK_PAUSE) {
+            r->paused = 1;
+            break;
+        }
     }
     *seq = sq;
     return (long)pos;
