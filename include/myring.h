@@ -486,4 +486,5 @@ MYR_API void myr_result_free(myr_result *r);
 
 /* Further parts of the API, each in its own header. */
 #include "myring/stream.h"   /* streaming rows: myr_query_stream */
+#include "myring/stmt.h"     /* prepared statements, the binary protocol */
 #endif /* MYRING_H */

@@ -33,6 +33,25 @@ static void finish_plain(myr_conn *c, myr__cmd *cmd, int status, const myr_error
     myr__future_resolve(cmd->fut, status, err);
 }
 
+/* RESET_CONNECTION: the server forgot every prepared statement. */
+static void finish_reset(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err)
+{
+    if (status == 0)
+        myr__stmts_invalidate(c);
+    finish_plain(c, cmd, status, err);
+}
+
+/* STMT_CLOSE has no reply: it is over once it has left. Without a future
+ * (a statement nobody took) the command was allocated for it. */
+static void finish_stmt_close(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err)
+{
+    if (cmd->fut == NULL) {
+        myr__free(cmd);
+        return;
+    }
+    finish_plain(c, cmd, status, err);
+}
+
 /* QUIT has no future: once it has left, the connection is over (the
  * server closes its end without answering). */
 static void finish_quit(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err)
@@ -59,9 +78,23 @@ const myr__cmd_kind myr__cmd_init_db = {
 };
 const myr__cmd_kind myr__cmd_reset = {
     .name = "RESET_CONNECTION", .com = MYR__COM_RESET_CONNECTION, .fut_kind = MYR__FUT_PLAIN,
-    .reply = 1, .encode = encode_simple, .sink = &myr__results_sink, .finish = finish_plain,
+    .reply = 1, .encode = encode_simple, .sink = &myr__results_sink, .finish = finish_reset,
 };
 const myr__cmd_kind myr__cmd_quit = {
     .name = "QUIT", .com = MYR__COM_QUIT, .fut_kind = MYR__FUT_PLAIN, .reply = 0,
     .encode = encode_simple, .sink = NULL, .finish = finish_quit,
+};
+const myr__cmd_kind myr__cmd_stmt_prepare = {
+    .name = "STMT_PREPARE", .com = MYR__COM_STMT_PREPARE, .fut_kind = MYR__FUT_STMT, .reply = 1,
+    .encode = encode_simple, .sink = &myr__stmt_prepare_sink, .finish = myr__stmt_prepare_finish,
+    .resp_mode = MYR__RMODE_PREPARE,
+};
+const myr__cmd_kind myr__cmd_stmt_execute = {
+    .name = "STMT_EXECUTE", .com = MYR__COM_STMT_EXECUTE, .fut_kind = MYR__FUT_RESULT, .reply = 1,
+    .encode = myr__stmt_execute_encode, .sink = &myr__results_sink,
+    .finish = myr__stmt_execute_finish, .resp_mode = MYR__RMODE_BINARY,
+};
+const myr__cmd_kind myr__cmd_stmt_close = {
+    .name = "STMT_CLOSE", .com = MYR__COM_STMT_CLOSE, .fut_kind = MYR__FUT_PLAIN, .reply = 0,
+    .encode = myr__stmt_close_encode, .sink = NULL, .finish = finish_stmt_close,
 };

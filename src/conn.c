@@ -38,6 +38,7 @@ static void conn_on_release(ur_owner *o)
     if (c->job_busy)
         return;   /* the resolver job frees it when it comes back */
     myr_future *close_fut = c->close_fut;
+    myr__stmts_detach(c);   /* their handles stay valid, without a connection */
     c->tp->free(c);
     myr__buf_reset(&c->out);
     myr__buf_reset(&c->in);

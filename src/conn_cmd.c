@@ -21,6 +21,24 @@
 
 /* ------------------------------------------------------------------ queue */
 
+/* The next response read answers cmd (commands without reply in front of
+ * it, e.g. STMT_CLOSE, get none). */
+static void expect_reply(myr_conn *c, const myr__cmd *cmd)
+{
+    myr__resp_init(&c->resp, c->caps);
+    c->resp.mode = cmd->kind->resp_mode;
+    c->reader.seq = cmd->reply_seq;
+}
+
+/* The first queued command that expects a reply, or NULL. */
+static myr__cmd *first_reply(const myr_conn *c)
+{
+    myr__cmd *cmd = c->cmd_head;
+    while (cmd != NULL && !cmd->kind->reply)
+        cmd = cmd->next;
+    return cmd;
+}
+
 int myr__conn_queue(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t len, myr_future *fut)
 {
     myr__cmd *cmd = fut ? &fut->cmd : myr__calloc(1, sizeof *cmd);
@@ -42,17 +60,14 @@ int myr__conn_queue(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t
     cmd->end_pos = c->queued_pos;
     cmd->reply_seq = seq;   /* the reply follows the command's last frame */
     cmd->res.head = cmd->res.tail = NULL;
-    if (c->cmd_tail) {
+    if (c->cmd_tail)
         c->cmd_tail->next = cmd;
-    } else {
+    else
         c->cmd_head = cmd;
-        myr__resp_init(&c->resp, c->caps);
-        c->reader.seq = cmd->reply_seq;
-    }
     c->cmd_tail = cmd;
     c->ncmds++;
-    if (k->reply)
-        c->nreply++;
+    if (k->reply && c->nreply++ == 0)
+        expect_reply(c, cmd);   /* no response is being read: this one is next */
     myr__conn_kick(c);
     return 0;
 }
@@ -98,9 +113,11 @@ void myr__conn_finish_head(myr_conn *c, int status, const myr_error *err)
     myr__cmd *cmd = myr__conn_pop_head(c);
     if (status == 0 && cmd->res.tail != NULL)
         c->server_status = (uint16_t)cmd->res.tail->status;
-    myr__resp_init(&c->resp, c->caps);
-    if (c->cmd_head != NULL)
-        c->reader.seq = c->cmd_head->reply_seq;
+    myr__cmd *next = first_reply(c);
+    if (next != NULL)
+        expect_reply(c, next);
+    else
+        myr__resp_init(&c->resp, c->caps);
     cmd->kind->finish(c, cmd, status, err);
     myr__conn_advance(c);
     if (myr__buf_unread(&c->out) > 0)
@@ -143,6 +160,13 @@ static int send_empty_file(myr_conn *c)
 
 void myr__conn_response(myr_conn *c, const uint8_t *p, size_t len)
 {
+    /* Bytes for a later command: commands without reply in front of it
+     * have left, whether or not their send completion was seen yet. */
+    while (c->cmd_head != NULL && !c->cmd_head->kind->reply && c->cmd_head->next != NULL &&
+           c->awaiting > 0) {
+        myr__cmd *done = myr__conn_pop_head(c);
+        done->kind->finish(c, done, 0, NULL);
+    }
     myr__cmd *cmd = c->cmd_head;
     if (cmd == NULL || !cmd->kind->reply || c->awaiting == 0) {
         /* Nothing asked: the server speaks on its own only to say goodbye. */
@@ -216,7 +240,8 @@ size_t myr__conn_rows(myr_conn *c, const uint8_t *buf, size_t n)
 
 /* ---------------------------------------------------------------- commands */
 
-static myr_future *command(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t len)
+myr_future *myr__conn_command(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t len,
+                              void *ctx)
 {
     myr_error err;
     if (c == NULL) {
@@ -241,15 +266,25 @@ static myr_future *command(myr_conn *c, const myr__cmd_kind *k, const void *arg,
     if (f == NULL)
         return NULL;
     f->conn = c;
+    f->cmd.ctx = ctx;
     int rc = myr__conn_queue(c, k, arg, len, f);
-    if (rc != 0)
-        myr__future_resolve(f, rc, NULL);
+    if (rc != 0) {
+        if (ctx != NULL)
+            k->finish(c, &f->cmd, rc, NULL);   /* resolves f, lets go of ctx */
+        else
+            myr__future_resolve(f, rc, NULL);
+    }
     return f;
 }
 
 myr_future *myr__command(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t len)
 {
-    return command(c, k, arg, len);
+    return myr__conn_command(c, k, arg, len, NULL);
+}
+
+static myr_future *command(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t len)
+{
+    return myr__conn_command(c, k, arg, len, NULL);
 }
 
 myr_future *myr_query(myr_conn *c, const char *sql, size_t len)

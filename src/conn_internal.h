@@ -39,10 +39,12 @@ struct myr__cmd_kind {
      * the batch, and resolve a finished cmd with abandon. */
     int (*rows_waiting)(const myr__cmd *cmd);
     void (*deliver)(myr_conn *c, myr__cmd *cmd, const myr_error *abandon);
+    uint8_t resp_mode;     /* MYR__RMODE_*: how its response is read */
 };
 
 extern const myr__cmd_kind myr__cmd_query, myr__cmd_ping, myr__cmd_init_db, myr__cmd_reset,
     myr__cmd_quit;
+extern const myr__cmd_kind myr__cmd_stmt_prepare, myr__cmd_stmt_execute, myr__cmd_stmt_close;
 
 /* The one place a connection changes state (traced with -DMYR_TRACE_STATES). */
 void myr__conn_set_state(myr_conn *c, myr__conn_state s);
@@ -98,4 +100,43 @@ int myr__conn_wants_input(const myr_conn *c);
 /* A command of kind k on c, as myr_query does it: checks (NULL, thread,
  * closing, not ready: a failed future), then queued. */
 myr_future *myr__command(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t len);
+/* A command future of kind k on c (the checks of every command: NULL,
+ * thread, closing, not ready give a failed future), with cmd.ctx = ctx
+ * once it is queued; if queueing fails, k->finish runs with the error
+ * (with ctx NULL the future just fails). */
+myr_future *myr__conn_command(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t len,
+                              void *ctx);
+
+/* ------------------------------------------------ prepared statements */
+struct myr_stmt {
+    myr_conn *conn;            /* NULL once the connection's memory went */
+    myr_stmt *next, *prev;     /* the connection's statements */
+    unsigned refs;             /* the handle (or its prepare future) + queued commands */
+    uint32_t id;               /* the server's statement id */
+    uint16_t nparams, ncols;
+    uint8_t valid;             /* prepared on the server, not invalidated since */
+    myr_result *meta;          /* column definitions from the prepare (no rows), or NULL */
+};
+/* What an execute's encode gets (arg). */
+typedef struct myr__exec_arg {
+    const myr_stmt *stmt;
+    const myr_param *params;
+    size_t n;
+} myr__exec_arg;
+/* stmt_core.c: a new statement of c (refs 1, linked to c), NULL if no memory. */
+myr_stmt *myr__stmt_new(myr_conn *c);
+void myr__stmt_ref(myr_stmt *s);
+void myr__stmt_unref(myr_stmt *s);   /* the last reference frees it */
+/* Connection events: every statement of c is forgotten by the server
+ * (reset) / the connection's memory goes (statements stay as handles). */
+void myr__stmts_invalidate(myr_conn *c);
+void myr__stmts_detach(myr_conn *c);
+/* The STMT_* command table entries' parts (commands.c holds the entries). */
+extern const myr__sink myr__stmt_prepare_sink;
+void myr__stmt_prepare_finish(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err);
+int myr__stmt_execute_encode(const myr__cmd_kind *k, myr__buf *out, uint8_t *seq, const void *arg,
+                             size_t len);
+void myr__stmt_execute_finish(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err);
+int myr__stmt_close_encode(const myr__cmd_kind *k, myr__buf *out, uint8_t *seq, const void *arg,
+                           size_t len);
 #endif

@@ -127,6 +127,8 @@ static void free_value(myr_future *f)
         f->val.conn->loop->conn_hooks->free(f->val.conn);   /* myr_conn_free */
     else if (f->kind == MYR__FUT_RESULT)
         myr_result_free(f->val.result);
+    else if (f->val_free != NULL && f->val.ptr != NULL)
+        f->val_free(f->val.ptr);
     f->val.ptr = NULL;
 }
 

@@ -119,6 +119,7 @@ typedef enum myr__fut_kind {
     MYR__FUT_SLEEP,
     MYR__FUT_THREAD,    /* value: ptr */
     MYR__FUT_PROMISE,   /* value: ptr, resolved by the application */
+    MYR__FUT_STMT,      /* value: ptr, a myr_stmt (myr_future_take_stmt) */
 } myr__fut_kind;
 
 /* A command queued on a connection. Command futures embed theirs (a
@@ -132,6 +133,7 @@ struct myr__cmd {
     uint64_t end_pos;      /* stream offset of the end of its bytes */
     myr__results res;      /* what its response built so far */
     struct myr__stream *stream; /* streaming commands: their state (stream.c) */
+    void *ctx;             /* what the command is about (a prepared statement), or NULL */
 };
 
 /* Where a future is linked (myr_future.where): see struct myr_loop. */
@@ -160,6 +162,7 @@ struct myr_future {
     myr_future *ac_next;
     ur_timer timer;            /* sleep futures */
     myr__cmd cmd;              /* command futures */
+    void (*val_free)(void *);  /* frees an untaken val.ptr (statements), or NULL */
 };
 
 /* A pending future on loop (NULL: a future that is failed at once). */
@@ -225,6 +228,8 @@ struct myr_result {
     myr__field *cells;         /* nrows * ncols */
     uint8_t cells_in_arena;    /* the first few rows' cells live in the arena */
     myr__chunk *chunks;        /* arena holding column strings and values */
+    uint8_t binary;            /* rows came in the binary protocol: a FLOAT or DOUBLE
+                                  value's raw bytes follow its text's NUL */
     uint64_t affected_rows, insert_id;
     unsigned warnings, status;
     char *info;
@@ -327,6 +332,7 @@ struct myr_conn {
     myr__cmd *parked_cmd;
     myr_conn *park_next, *park_prev;
     unsigned park_round;
+    myr_stmt *stmts;            /* its prepared statements (stmt_core.c) */
 };
 
 /* Internal connect on an already-connected socket (tests use socketpairs

@@ -138,17 +138,15 @@ static int sink_column(void *ctx, size_t i, const myr_column *col, const uint8_t
     return 0;
 }
 
-/* The next row's cells and room for its copy: the codec copies the row
- * there and parses the copy straight into the cells. */
-static myr__field *sink_row_slots(void *ctx, size_t len, uint8_t **copy)
+/* Room for one more row of cells. 0 or MYR_ENOMEM. */
+static int grow_cells(myr_result *r)
 {
-    myr_result *r = ((myr__results *)ctx)->tail;
     if (r->nrows == r->rows_cap) {
         /* The first rows' cells come from the arena (no malloc for a short
          * result); past them the array moves to the heap and doubles. */
         size_t cap = r->rows_cap ? r->rows_cap * 2 : 4;
         if (cap > (size_t)-1 / sizeof(myr__field) / r->ncols)
-            return NULL;
+            return MYR_ENOMEM;
         size_t bytes = cap * r->ncols * sizeof(myr__field);
         myr__field *cells;
         if (r->rows_cap == 0) {
@@ -163,10 +161,20 @@ static myr__field *sink_row_slots(void *ctx, size_t len, uint8_t **copy)
             cells = myr__realloc(r->cells, bytes);
         }
         if (cells == NULL)
-            return NULL;
+            return MYR_ENOMEM;
         r->cells = cells;
         r->rows_cap = cap;
     }
+    return 0;
+}
+
+/* The next row's cells and room for its copy: the codec copies the row
+ * there and parses the copy straight into the cells. */
+static myr__field *sink_row_slots(void *ctx, size_t len, uint8_t **copy)
+{
+    myr_result *r = ((myr__results *)ctx)->tail;
+    if (grow_cells(r) != 0)
+        return NULL;
     if (len == SIZE_MAX || (*copy = (uint8_t *)arena_alloc(r, len + 1)) == NULL)
         return NULL;
     return r->cells + r->nrows * r->ncols;
@@ -182,6 +190,64 @@ static int sink_row(void *ctx, myr__field *f, const uint8_t *p, size_t len)
     return 0;
 }
 
+/* Binary rows: the codec cuts the row into raw values in the next row's
+ * cells; bin_row replaces each with its text form in the arena (what the
+ * text protocol would have sent, NUL-terminated), keeping a FLOAT's or
+ * DOUBLE's raw bytes after the NUL for myr_result_double. */
+static myr__field *sink_bin_slots(void *ctx, const myr_column **cols)
+{
+    myr_result *r = ((myr__results *)ctx)->tail;
+    if (grow_cells(r) != 0)
+        return NULL;
+    *cols = r->cols;
+    return r->cells + r->nrows * r->ncols;
+}
+
+/* n bytes of the arena, unaligned (values). */
+static char *arena_bytes(myr_result *r, size_t n)
+{
+    myr__chunk *c = r->chunks;
+    if (c->cap - c->used >= n) {
+        char *p = c->data + c->used;
+        c->used += n;
+        return p;
+    }
+    return arena_alloc(r, n);
+}
+
+static int sink_bin_row(void *ctx, myr__field *f, const uint8_t *p, size_t len)
+{
+    (void)p;
+    (void)len;
+    myr_result *r = ((myr__results *)ctx)->tail;
+    r->binary = 1;
+    for (size_t i = 0; i < r->ncols; i++) {
+        if (f[i].ptr == NULL)
+            continue;
+        const myr_column *col = &r->cols[i];
+        char *d;
+        if (myr__bin_is_bytes(col->type)) {
+            if (f[i].len == SIZE_MAX || (d = arena_bytes(r, f[i].len + 1)) == NULL)
+                return MYR_ENOMEM;
+            memcpy(d, f[i].ptr, f[i].len);
+            d[f[i].len] = '\0';
+        } else {
+            char text[MYR__BIN_TEXT_MAX];
+            size_t n = myr__bin_text(col, f[i].ptr, f[i].len, text);
+            size_t raw = col->type == MYR_TYPE_FLOAT || col->type == MYR_TYPE_DOUBLE ? f[i].len : 0;
+            if ((d = arena_bytes(r, n + 1 + raw)) == NULL)
+                return MYR_ENOMEM;
+            memcpy(d, text, n);
+            d[n] = '\0';
+            memcpy(d + n + 1, f[i].ptr, raw);
+            f[i].len = n;
+        }
+        f[i].ptr = (const uint8_t *)d;
+    }
+    r->nrows++;
+    return 0;
+}
+
 static int sink_end(void *ctx, const myr__ok *ok)
 {
     return result_set_ok(((myr__results *)ctx)->tail, ok);
@@ -194,6 +260,8 @@ const myr__sink myr__results_sink = {
     .row_slots = sink_row_slots,
     .row = sink_row,
     .end = sink_end,
+    .bin_slots = sink_bin_slots,
+    .bin_row = sink_bin_row,
 };
 
 /* ------------------------------------------------------- marks (streams) */

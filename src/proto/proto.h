@@ -191,7 +191,22 @@ typedef struct myr__resp {
     uint64_t ncols, cols_seen;
     uint8_t paused;      /* the sink answered MYR__SINK_PAUSE (see myr__sink); the
                             reader of the response clears it */
+    uint8_t mode;        /* MYR__RMODE_*: set after myr__resp_init */
+    uint16_t nparams;    /* PREPARE: parameter definitions still to come */
 } myr__resp;
+
+/* What kind of response a command gets (myr__resp.mode). */
+enum {
+    MYR__RMODE_TEXT = 0,    /* OK / ERR / result sets with text rows */
+    MYR__RMODE_BINARY = 1,  /* the same with binary rows (COM_STMT_EXECUTE) */
+    MYR__RMODE_PREPARE = 2, /* COM_STMT_PREPARE: prepare OK, parameter and column definitions */
+};
+
+/* The answer to COM_STMT_PREPARE. */
+typedef struct myr__prep_ok {
+    uint32_t stmt_id;
+    uint16_t ncols, nparams, warnings;
+} myr__prep_ok;
 
 /* Start reading the response to a new command. */
 void myr__resp_init(myr__resp *r, uint32_t caps);
@@ -208,6 +223,8 @@ typedef enum myr__ev_kind {
     MYR__EV_ROW,         /* a text row (not parsed by this call) */
     MYR__EV_ROWS_END,    /* ev.ok: the result set ended (status, warnings) */
     MYR__EV_LOCAL_INFILE,/* the server asks for a file (0xFB) */
+    MYR__EV_PREPARED,    /* ev.prep: PREPARE succeeded; definitions follow */
+    MYR__EV_PARAM,       /* ev.col: a parameter definition of a PREPARE (ev.col_index) */
 } myr__ev_kind;
 
 typedef struct myr__resp_ev {
@@ -219,6 +236,7 @@ typedef struct myr__resp_ev {
     myr_column col;
     myr__ok ok;
     myr__err err;
+    myr__prep_ok prep;
 } myr__resp_ev;
 
 /* 0 and *ev filled, or MYR_EMALFORMED for a packet that cannot come at this
@@ -252,6 +270,15 @@ typedef struct myr__sink {
     myr__field *(*row_slots)(void *ctx, size_t len, uint8_t **copy);
     int (*row)(void *ctx, myr__field *fields, const uint8_t *p, size_t len);
     int (*end)(void *ctx, const myr__ok *ok);         /* the result set ended */
+    /* Binary rows (MYR__RMODE_BINARY; NULL in a sink without them): room
+     * for the next row's ncols raw values and the result set's columns
+     * (their types cut the row); the codec fills the fields with views of
+     * the raw values (myr__binrow_parse), then calls bin_row. */
+    myr__field *(*bin_slots)(void *ctx, const myr_column **cols);
+    int (*bin_row)(void *ctx, myr__field *fields, const uint8_t *p, size_t len);
+    /* PREPARE succeeded (MYR__RMODE_PREPARE); its column definitions then
+     * come through columns()/column(), parameter definitions are skipped. */
+    int (*prepared)(void *ctx, const myr__prep_ok *ok);
 } myr__sink;
 
 /* What myr__resp_read says about a packet it was given. */
@@ -285,5 +312,42 @@ int myr__cmd_build_seq(myr__buf *out, uint8_t cmd, const void *arg, size_t arg_l
 
 /* MySQL charset numbers used by the client. 0 for an unknown name. */
 uint8_t myr__charset_id(const char *name);
+
+/* -------------------------------------------------------------- binary.c */
+enum {  /* prepared statement commands */
+    MYR__COM_STMT_PREPARE = 0x16,
+    MYR__COM_STMT_EXECUTE = 0x17,
+    MYR__COM_STMT_SEND_LONG_DATA = 0x18,
+    MYR__COM_STMT_CLOSE = 0x19,
+    MYR__COM_STMT_RESET = 0x1a,
+    MYR__COM_STMT_BULK_EXECUTE = 0xfa,
+};
+/* The prepare OK packet (0x00 stmt_id ncols nparams 0 warnings). */
+int myr__prep_ok_parse(const uint8_t *p, size_t len, myr__prep_ok *ok);
+/* 0, or MYR_EINVAL for a parameter of unknown type, a NULL pointer with a
+ * length, or a date/time field out of range. */
+int myr__param_check(const myr_param *p);
+/* Append a framed COM_STMT_EXECUTE (sequence *seq, advanced) of n checked
+ * parameters, their types always bound. long_data (NULL = none): 1 for
+ * each parameter already sent with COM_STMT_SEND_LONG_DATA (its value is
+ * left out). 0 or MYR_ENOMEM (out unchanged). */
+int myr__stmt_execute_build(myr__buf *out, uint8_t *seq, uint32_t stmt_id, const myr_param *params,
+                            size_t n, const uint8_t *long_data);
+int myr__stmt_long_data_build(myr__buf *out, uint8_t *seq, uint32_t stmt_id, uint16_t param,
+                              const void *data, size_t len);
+int myr__stmt_close_build(myr__buf *out, uint8_t *seq, uint32_t stmt_id);
+/* A binary result row: fields get views of each column's raw value (NULL
+ * ptr for SQL NULL): the bytes of a length-encoded value, the 1..8 bytes of
+ * a number, the bytes after a temporal value's length byte. The row must
+ * use the whole payload. 0 or MYR_EMALFORMED. */
+int myr__binrow_parse(const uint8_t *p, size_t len, const myr_column *cols, size_t ncols,
+                      myr__field *fields);
+/* 1 when a column type's binary value is its text (strings, DECIMAL, BIT,
+ * ENUM, SET, JSON, ...): no conversion needed. */
+int myr__bin_is_bytes(uint8_t type);
+/* The text form of a raw binary value of column col (not a bytes type):
+ * writes up to MYR__BIN_TEXT_MAX bytes (no NUL) to out, returns the length. */
+#define MYR__BIN_TEXT_MAX 400
+size_t myr__bin_text(const myr_column *col, const uint8_t *raw, size_t len, char *out);
 
 #endif

@@ -50,7 +50,9 @@
 
 #include <string.h>
 
-enum { S_FIRST, S_COLUMN, S_COLS_EOF, S_ROWS, S_DONE, S_LAST };
+enum { S_FIRST, S_COLUMN, S_COLS_EOF, S_ROWS, S_DONE,
+       S_PPARAM, S_PPARAM_EOF, S_PCOL, S_PCOL_EOF,   /* PREPARE: definitions */
+       S_LAST };
 
 int myr__ok_parse(const uint8_t *p, size_t len, uint32_t caps, myr__ok *ok)
 {
@@ -237,6 +239,48 @@ static void end_result(myr__resp *r, myr__resp_ev *ev)
     r->state = ev->more ? S_FIRST : S_DONE;
 }
 
+/* PREPARE: after the OK and after each definition, what comes next:
+ * nparams parameter definitions (+ EOF), ncols column definitions (+ EOF),
+ * then the response is done. */
+static void prep_next(myr__resp *r, myr__resp_ev *ev)
+{
+    int eof = !(r->caps & MYR__CLIENT_DEPRECATE_EOF);
+    switch (r->state) {
+    case S_FIRST:
+        r->state = S_PPARAM;
+        if (r->nparams > 0)
+            return;
+        break;
+    case S_PPARAM:
+        if (r->cols_seen < r->nparams)
+            return;
+        r->cols_seen = 0;
+        if (eof) {
+            r->state = S_PPARAM_EOF;
+            return;
+        }
+        break;
+    case S_PCOL:
+        if (r->cols_seen < r->ncols)
+            return;
+        if (eof) {
+            r->state = S_PCOL_EOF;
+            return;
+        }
+        r->state = S_DONE;
+        ev->done = 1;
+        return;
+    default:   /* an EOF after the parameters or after the columns */
+        break;
+    }
+    if (r->state == S_PCOL_EOF || r->ncols == 0) {
+        r->state = S_DONE;
+        ev->done = 1;
+    } else {
+        r->state = S_PCOL;
+    }
+}
+
 int myr__resp_feed(myr__resp *r, const uint8_t *p, size_t len, myr__resp_ev *ev)
 {
     /* The hot path: a row needs no parsing here and no cleared event. */
@@ -267,6 +311,16 @@ int myr__resp_feed(myr__resp *r, const uint8_t *p, size_t len, myr__resp_ev *ev)
 
     switch (r->state) {
     case S_FIRST:
+        if (r->mode == MYR__RMODE_PREPARE) {
+            if (myr__prep_ok_parse(p, len, &ev->prep))
+                return MYR_EMALFORMED;
+            ev->kind = MYR__EV_PREPARED;
+            r->nparams = ev->prep.nparams;
+            r->ncols = ev->prep.ncols;
+            r->cols_seen = 0;
+            prep_next(r, ev);
+            return 0;
+        }
         if (p[0] == 0x00) {
             if (myr__ok_parse(p, len, r->caps, &ev->ok))
                 return MYR_EMALFORMED;
@@ -309,6 +363,26 @@ int myr__resp_feed(myr__resp *r, const uint8_t *p, size_t len, myr__resp_ev *ev)
         r->state = S_ROWS;
         return 0;
 
+    case S_PPARAM:
+    case S_PCOL:
+        if (myr__coldef_parse(p, len, &ev->col))
+            return MYR_EMALFORMED;
+        ev->kind = r->state == S_PPARAM ? MYR__EV_PARAM : MYR__EV_COLUMN;
+        ev->ncols = r->ncols;
+        ev->col_index = (size_t)r->cols_seen++;
+        prep_next(r, ev);
+        return 0;
+
+    case S_PPARAM_EOF:
+    case S_PCOL_EOF:
+        if (!myr__is_eof(p, len))
+            return MYR_EMALFORMED;
+        ev->kind = MYR__EV_COLUMNS_END;
+        ev->ncols = r->ncols;
+        eof_parse(p, len, &ev->ok);
+        prep_next(r, ev);
+        return 0;
+
     case S_ROWS:
         ev->ncols = r->ncols;
         if (p[0] == 0xFE && !deprecate_eof && len < 9) {
@@ -342,6 +416,21 @@ static inline __attribute__((always_inline)) int sink_row(size_t ncols, const ui
     return s->row(ctx, f, p, len);
 }
 
+/* The same for a binary row: the sink's columns give the value widths. */
+static inline __attribute__((always_inline)) int sink_binrow(size_t ncols, const uint8_t *p, size_t len,
+                                                             const myr__sink *s, void *ctx)
+{
+    if (s->bin_slots == NULL)
+        return MYR_EMALFORMED;   /* a sink without binary rows */
+    const myr_column *cols;
+    myr__field *f = s->bin_slots(ctx, &cols);
+    if (f == NULL)
+        return MYR_ENOMEM;
+    if (myr__binrow_parse(p, len, cols, ncols, f) != 0)
+        return MYR_EMALFORMED;
+    return s->bin_row(ctx, f, p, len);
+}
+
 int myr__resp_read(myr__resp *r, const uint8_t *p, size_t len, const myr__sink *s, void *ctx,
                    myr__err *err)
 {
@@ -357,9 +446,18 @@ int myr__resp_read(myr__resp *r, const uint8_t *p, size_t len, const myr__sink *
     case MYR__EV_COLUMNS: rc = s->columns(ctx, ev.ncols); break;
     case MYR__EV_COLUMN: rc = s->column(ctx, ev.col_index, &ev.col, p, len); break;
     case MYR__EV_COLUMNS_END: break;
-    case MYR__EV_ROW: rc = sink_row((size_t)r->ncols, p, len, s, ctx); break;
+    case MYR__EV_ROW:
+        rc = r->mode == MYR__RMODE_BINARY ? sink_binrow((size_t)r->ncols, p, len, s, ctx)
+                                          : sink_row((size_t)r->ncols, p, len, s, ctx);
+        break;
     case MYR__EV_ROWS_END: rc = s->end(ctx, &ev.ok); break;
     case MYR__EV_LOCAL_INFILE: return MYR__RESP_INFILE;
+    case MYR__EV_PREPARED:
+        rc = s->prepared ? s->prepared(ctx, &ev.prep) : MYR_EMALFORMED;
+        if (rc == 0 && ev.prep.ncols > 0)
+            rc = s->columns(ctx, ev.prep.ncols);
+        break;
+    case MYR__EV_PARAM: break;   /* parameter definitions say little: skipped */
     }
     if (rc == MYR__SINK_PAUSE) {
         r->paused = 1;
@@ -384,7 +482,8 @@ long myr__resp_rows(myr__resp *r, uint8_t *seq, const uint8_t *in, size_t n, con
         const uint8_t *payload = in + pos + 4;
         if (payload[0] == 0xFE || payload[0] == 0xFF)
             break;   /* an end of rows or an error: the general path */
-        int rc = sink_row(ncols, payload, plen, s, ctx);
+        int rc = r->mode == MYR__RMODE_BINARY ? sink_binrow(ncols, payload, plen, s, ctx)
+                                              : sink_row(ncols, payload, plen, s, ctx);
         if (rc < 0) {
             *seq = sq;
             return rc;

@@ -579,7 +579,8 @@ static int rec_end(void *ctx, const myr__ok *ok)
     rec_add(ctx, "end(%d) ", (int)ok->status);
     return rec_call(ctx);
 }
-static const myr__sink rec_sink = {rec_ok, rec_columns, rec_column, rec_slots, rec_row, rec_end};
+static const myr__sink rec_sink = {.ok = rec_ok, .columns = rec_columns, .column = rec_column,
+                                   .row_slots = rec_slots, .row = rec_row, .end = rec_end};
 
 static void test_resp_read_sink(void **state)
 {

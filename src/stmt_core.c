@@ -1,0 +1,172 @@
+/*
+ * src/stmt_core.c -- prepared statements below the command table: the
+ * statement object (reference counted: its handle or prepare future, and
+ * every queued command that names it), the connection's list of them
+ * (invalidated by a reset, detached when the connection's memory goes),
+ * and the parts of the STMT_* command table entries (commands.c): the
+ * sink that reads a PREPARE answer, the EXECUTE / CLOSE encoders, what an
+ * EXECUTE and a PREPARE resolve with.
+ */
+#include <string.h>
+
+#include "conn_internal.h"
+
+myr_stmt *myr__stmt_new(myr_conn *c)
+{
+    myr_stmt *s = myr__calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->refs = 1;
+    s->conn = c;
+    s->next = c->stmts;
+    if (c->stmts)
+        c->stmts->prev = s;
+    c->stmts = s;
+    return s;
+}
+
+void myr__stmt_ref(myr_stmt *s) { s->refs++; }
+
+void myr__stmt_unref(myr_stmt *s)
+{
+    if (s == NULL || --s->refs > 0)
+        return;
+    if (s->conn != NULL) {
+        if (s->prev)
+            s->prev->next = s->next;
+        else
+            s->conn->stmts = s->next;
+        if (s->next)
+            s->next->prev = s->prev;
+    }
+    myr_result_free(s->meta);
+    myr__free(s);
+}
+
+void myr__stmts_invalidate(myr_conn *c)
+{
+    for (myr_stmt *s = c->stmts; s != NULL; s = s->next)
+        s->valid = 0;
+}
+
+void myr__stmts_detach(myr_conn *c)
+{
+    myr_stmt *s = c->stmts;
+    c->stmts = NULL;
+    while (s != NULL) {
+        myr_stmt *next = s->next;
+        s->conn = NULL;
+        s->valid = 0;
+        s->next = s->prev = NULL;
+        s = next;
+    }
+}
+
+/* ------------------------------------------------------------- PREPARE */
+
+/* The sink's context is the command's result chain (&cmd->res): the
+ * command, and the statement it prepares (cmd->ctx), are around it. */
+static myr__cmd *cmd_of(void *ctx)
+{
+    return (myr__cmd *)(void *)((char *)ctx - offsetof(myr__cmd, res));
+}
+
+static int prep_ok(void *ctx, const myr__prep_ok *ok)
+{
+    myr__cmd *cmd = cmd_of(ctx);
+    myr_stmt *s = myr__stmt_new(cmd->fut->conn);   /* made only now: nothing to undo before */
+    if (s == NULL)
+        return MYR_ENOMEM;
+    cmd->ctx = s;
+    s->id = ok->stmt_id;
+    s->nparams = ok->nparams;
+    s->ncols = ok->ncols;
+    return 0;
+}
+
+static int prep_unexpected(void *ctx, const myr__ok *ok)
+{
+    (void)ctx;
+    (void)ok;
+    return MYR_EMALFORMED;
+}
+
+static myr__field *prep_no_rows(void *ctx, size_t len, uint8_t **copy)
+{
+    (void)ctx;
+    (void)len;
+    (void)copy;
+    return NULL;
+}
+
+/* Column definitions go to a result of their own, kept by the results
+ * sink; it becomes the statement's metadata. */
+static int prep_columns(void *ctx, uint64_t ncols)
+{
+    return myr__results_sink.columns(ctx, ncols);
+}
+
+static int prep_column(void *ctx, size_t i, const myr_column *col, const uint8_t *p, size_t len)
+{
+    return myr__results_sink.column(ctx, i, col, p, len);
+}
+
+const myr__sink myr__stmt_prepare_sink = {
+    .ok = prep_unexpected,
+    .columns = prep_columns,
+    .column = prep_column,
+    .row_slots = prep_no_rows,
+    .end = prep_unexpected,
+    .prepared = prep_ok,
+};
+
+void myr__stmt_prepare_finish(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err)
+{
+    (void)c;
+    myr_stmt *s = cmd->ctx;
+    myr_future *f = cmd->fut;
+    if (status == 0) {
+        s->meta = cmd->res.head;
+        cmd->res.head = cmd->res.tail = NULL;
+        s->valid = 1;
+        f->val.ptr = s;   /* its reference moves to the future, then the caller */
+    } else {
+        myr__results_clear(&cmd->res);
+        myr__stmt_unref(s);   /* NULL when the server refused */
+    }
+    myr__future_resolve(f, status, err);   /* cmd is part of f: last use */
+}
+
+/* ------------------------------------------------------------- EXECUTE */
+
+int myr__stmt_execute_encode(const myr__cmd_kind *k, myr__buf *out, uint8_t *seq, const void *arg,
+                             size_t len)
+{
+    (void)k;
+    (void)len;
+    const myr__exec_arg *a = arg;
+    return myr__stmt_execute_build(out, seq, a->stmt->id, a->params, a->n, NULL);
+}
+
+void myr__stmt_execute_finish(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err)
+{
+    (void)c;
+    myr_stmt *s = cmd->ctx;
+    myr_future *f = cmd->fut;
+    f->val.result = cmd->res.head;
+    cmd->res.head = cmd->res.tail = NULL;
+    myr__stmt_unref(s);
+    myr__future_resolve(f, status, err);
+}
+
+/* --------------------------------------------------------------- CLOSE */
+
+int myr__stmt_close_encode(const myr__cmd_kind *k, myr__buf *out, uint8_t *seq, const void *arg,
+                           size_t len)
+{
+    (void)k;
+    (void)len;
+    uint32_t id;
+    memcpy(&id, arg, sizeof id);
+    return myr__stmt_close_build(out, seq, id);
+}
