@@ -281,8 +281,43 @@ typedef enum myr_opt {
                                 many sent commands await their response, then
                                 leave together. 0 (default) = refill only when
                                 the window has drained; -1 = send at once */
+    MYR_OPT_SSL_MODE,        /* int enum myr_ssl_mode; default MYR_SSL_PREFERRED (see below) */
+    MYR_OPT_SSL_CA,          /* str: PEM file of trusted CA certificates */
+    MYR_OPT_SSL_CAPATH,      /* str: directory of PEM CA certificates */
+    MYR_OPT_SSL_CERT,        /* str: PEM client certificate (for REQUIRE X509 users) */
+    MYR_OPT_SSL_KEY,         /* str: PEM private key of MYR_OPT_SSL_CERT */
+    MYR_OPT_SSL_CIPHER,      /* str: cipher suites, OpenSSL/wolfSSL names separated by ':'
+                                (TLS 1.2 and 1.3 names together); default: ChaCha20-Poly1305
+                                first, then AES-GCM, forward-secret suites only */
+    MYR_OPT_TLS_VERSION,     /* str: "TLSv1.2", "TLSv1.3" or "TLSv1.2,TLSv1.3" (default) */
     MYR_OPT__LAST
 } myr_opt;
+/* TLS (MYR_OPT_SSL_MODE). TLS starts after the server's greeting, as the
+ * protocol has it (SSLRequest, handshake, then the login over TLS).
+ *   DISABLED         never.
+ *   PREFERRED        (default) TLS over TCP when the server offers it, without
+ *                    checking its certificate (protects against passive
+ *                    eavesdroppers only); plaintext when the server has no TLS.
+ *                    A Unix socket stays plaintext (it is local already).
+ *   REQUIRED         TLS or fail (client error 2026), also on a Unix socket;
+ *                    the certificate is not checked.
+ *   VERIFY_CA        REQUIRED, and the server's certificate must chain to a
+ *                    trusted CA: MYR_OPT_SSL_CA / MYR_OPT_SSL_CAPATH, or the
+ *                    system's CA store when neither is set.
+ *   VERIFY_IDENTITY  VERIFY_CA, and the certificate must name the host
+ *                    (MYR_OPT_HOST: DNS names against its DNS SANs/CN, IP
+ *                    addresses against its IP SANs). The secure choice.
+ * Failures resolve the connect with client error 2026 ("SSL connection
+ * error: ...") naming the reason (server without TLS, unknown CA, name
+ * mismatch, expired certificate, handshake failure). */
+enum myr_ssl_mode {
+    MYR_SSL_DISABLED = 1,
+    MYR_SSL_PREFERRED = 2,
+    MYR_SSL_REQUIRED = 3,
+    MYR_SSL_VERIFY_CA = 4,
+    MYR_SSL_VERIFY_IDENTITY = 5
+};
+
 /* Set an option. set_str copies value; NULL clears it back to the default.
  * Returns 0, MYR_EINVAL (o NULL, unknown option, wrong kind of value, value
  * out of range or unknown charset), MYR_ENOMEM (set_str could not copy) or
@@ -355,6 +390,10 @@ MYR_API uint32_t myr_conn_thread_id(const myr_conn *c);
 MYR_API unsigned myr_conn_server_status(const myr_conn *c);
 /* 1 while usable, 0 once the connection died or was closed. */
 MYR_API int myr_conn_alive(const myr_conn *c);
+/* TLS of the connection: protocol ("TLSv1.3") and cipher suite names, ""
+ * for a plaintext connection (static or connection-owned strings). */
+MYR_API const char *myr_conn_tls_version(const myr_conn *c);
+MYR_API const char *myr_conn_tls_cipher(const myr_conn *c);
 
 /* Escape len bytes of from (any bytes, NULs included) for use between single
  * quotes in SQL sent on c, like mysql_real_escape_string(). to must hold at

@@ -220,6 +220,7 @@ static myr_conn *conn_new(myr_loop *loop, const myr_conn_opts *opts)
     c->loop = loop;
     loop->conn_hooks = &conn_hooks;
     c->tp = &myr__transport_plain;
+    c->tls_tp = &myr__transport_tls;
     c->fd = -1;
     ur_owner_init(&c->owner, loop->ur, conn_complete, conn_on_release);
     ur_timer_init(&c->timer, on_timer);

@@ -65,6 +65,8 @@ static void send_login(myr_conn *c)
     if (c->opts.database && c->opts.database[0])
         want |= MYR__CLIENT_CONNECT_WITH_DB;
     c->caps = want & g->caps;
+    if (myr__conn_tls_begin(c) < 0)
+        return;   /* failed (e.g. TLS required, server without it) */
 
     const char *plugin = g->plugin[0] ? g->plugin : "mysql_native_password";
     snprintf(c->plugin, sizeof c->plugin, "%s", plugin);

@@ -70,6 +70,11 @@ void myr__conn_unpark(myr_conn *c, const myr_error *why);
 /* The parked connection's turn (conn_io.c; the loop's conn_hooks.deliver):
  * deliver the batch, then parse on what was received. */
 void myr__conn_deliver(myr_conn *c);
+/* After the greeting (conn_tls.c): start TLS if the mode and the server
+ * want it: the SSLRequest is queued and the TLS transport takes over (the
+ * login built next leaves encrypted). 1 = TLS started, 0 = plaintext,
+ * -1 = the connection failed (REQUIRED against a server without TLS, ...). */
+int myr__conn_tls_begin(myr_conn *c);
 
 /* Handshake (conn_auth.c): one whole packet in GREETING or AUTH. */
 void myr__conn_auth_packet(myr_conn *c, const uint8_t *p, size_t len);

@@ -66,6 +66,10 @@ struct myr_loop {
     myr_conn *parked, *parked_tail;
     unsigned park_round;        /* settle's pass: a connection parked during
                                    a pass waits for the next one */
+    /* TLS contexts and resumable sessions of this loop's connections
+     * (transport_tls.c), freed by tls_free when the loop goes. */
+    void *tls;
+    void (*tls_free)(void *tls);
 };
 
 /* May the calling thread use loop now? 0, or MYR_ETHREAD (another thread
@@ -268,6 +272,9 @@ struct myr_conn_opts {
     int multi_statements;
     int pipeline_refill;        /* MYR_OPT_PIPELINE_REFILL: 0 default, -1 eager */
     char *defaults_error;       /* why myr_conn_opts_read_defaults() failed, or NULL */
+    /* TLS (transport_tls.c): enum myr_ssl_mode, 0 = default (PREFERRED) */
+    int ssl_mode;
+    char *ssl_ca, *ssl_capath, *ssl_cert, *ssl_key, *ssl_cipher, *tls_version;
 };
 
 struct myr_conn {
@@ -333,6 +340,10 @@ struct myr_conn {
     myr_conn *park_next, *park_prev;
     unsigned park_round;
     myr_stmt *stmts;            /* its prepared statements (stmt_core.c) */
+    /* TLS: the transport to switch to after the SSLRequest (set by conn.c),
+     * and its state once it runs (transport_tls.c). */
+    const myr__transport *tls_tp;
+    struct myr__tls *tls;
 };
 
 /* Internal connect on an already-connected socket (tests use socketpairs
@@ -341,6 +352,10 @@ myr_future *myr__connect_fd(myr_loop *loop, const myr_conn_opts *opts, int fd);
 /* Start pending sends/recvs (called by the loop before it submits). */
 void myr__conn_flush(myr_conn *c);
 int myr__opts_copy(myr_conn_opts *dst, const myr_conn_opts *src);
+/* MYR_OPT_TLS_VERSION parsed: MYR__TLS12 | MYR__TLS13 bits, or -1 when it
+ * names anything else (opts.c). NULL: both. */
+enum { MYR__TLS12 = 1, MYR__TLS13 = 2 };
+int myr__tls_versions(const char *s);
 void myr__opts_clear(myr_conn_opts *o);
 
 #endif

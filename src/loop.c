@@ -58,6 +58,8 @@ static void loop_destroy(myr_loop *loop)
     ur_loop_free(loop->ur);
     loop->ur = NULL;
     myr__loop_futures_end(loop, 1);   /* anything left, and its callbacks */
+    if (loop->tls_free != NULL)
+        loop->tls_free(loop->tls);    /* TLS contexts and sessions (no connection left) */
     myr__loop_forget_futures(loop);
     while (loop->n_iobufs > 0)
         myr__free(loop->iobufs[--loop->n_iobufs]);

@@ -1,5 +1,6 @@
 /* src/opts.c -- connection options: creation, setters, copies. */
 #include <string.h>
+#include <strings.h>
 
 #include "internal.h"
 
@@ -22,6 +23,12 @@ void myr__opts_clear(myr_conn_opts *o)
     myr__free(o->database);
     myr__free(o->charset);
     myr__free(o->defaults_error);
+    myr__free(o->ssl_ca);
+    myr__free(o->ssl_capath);
+    myr__free(o->ssl_cert);
+    myr__free(o->ssl_key);
+    myr__free(o->ssl_cipher);
+    myr__free(o->tls_version);
     memset(o, 0, sizeof *o);
 }
 
@@ -33,6 +40,31 @@ void myr_conn_opts_free(myr_conn_opts *o)
     myr__free(o);
 }
 
+int myr__tls_versions(const char *s)
+{
+    if (s == NULL)
+        return MYR__TLS12 | MYR__TLS13;
+    int v = 0;
+    while (*s) {
+        size_t n = strcspn(s, ",");
+        while (n > 0 && s[0] == ' ')
+            s++, n--;
+        size_t m = n;
+        while (m > 0 && s[m - 1] == ' ')
+            m--;
+        if (m == 7 && strncasecmp(s, "TLSv1.2", 7) == 0)
+            v |= MYR__TLS12;
+        else if (m == 7 && strncasecmp(s, "TLSv1.3", 7) == 0)
+            v |= MYR__TLS13;
+        else
+            return -1;   /* TLSv1, TLSv1.1 and anything else: not offered */
+        s += n;
+        if (*s == ',')
+            s++;
+    }
+    return v ? v : -1;
+}
+
 static char **str_slot(myr_conn_opts *o, myr_opt opt)
 {
     switch (opt) {
@@ -42,6 +74,12 @@ static char **str_slot(myr_conn_opts *o, myr_opt opt)
     case MYR_OPT_PASSWORD: return &o->password;
     case MYR_OPT_DATABASE: return &o->database;
     case MYR_OPT_CHARSET: return &o->charset;
+    case MYR_OPT_SSL_CA: return &o->ssl_ca;
+    case MYR_OPT_SSL_CAPATH: return &o->ssl_capath;
+    case MYR_OPT_SSL_CERT: return &o->ssl_cert;
+    case MYR_OPT_SSL_KEY: return &o->ssl_key;
+    case MYR_OPT_SSL_CIPHER: return &o->ssl_cipher;
+    case MYR_OPT_TLS_VERSION: return &o->tls_version;
     default: return NULL;
     }
 }
@@ -52,6 +90,8 @@ int myr_conn_opts_set_str(myr_conn_opts *o, myr_opt opt, const char *value)
     if (slot == NULL)
         return MYR_EINVAL;
     if (opt == MYR_OPT_CHARSET && value != NULL && myr__charset_id(value) == 0)
+        return MYR_EINVAL;
+    if (opt == MYR_OPT_TLS_VERSION && value != NULL && myr__tls_versions(value) < 0)
         return MYR_EINVAL;
     char *copy = NULL;
     if (value != NULL && (copy = myr__strdup(value)) == NULL)
@@ -86,6 +126,11 @@ int myr_conn_opts_set_int(myr_conn_opts *o, myr_opt opt, long value)
         return 0;
     case MYR_OPT_LOCAL_INFILE:
         return value ? MYR_ENOTSUP : 0;
+    case MYR_OPT_SSL_MODE:
+        if (value < MYR_SSL_DISABLED || value > MYR_SSL_VERIFY_IDENTITY)
+            return MYR_EINVAL;
+        o->ssl_mode = (int)value;
+        return 0;
     case MYR_OPT_PIPELINE_REFILL:
         if (value < -1 || value > 0x7fffffff)
             return MYR_EINVAL;
@@ -107,12 +152,19 @@ int myr__opts_copy(myr_conn_opts *dst, const myr_conn_opts *src)
     *dst = *src;
     dst->host = dst->unix_socket = dst->user = dst->password = dst->database = dst->charset = NULL;
     dst->defaults_error = NULL;
+    dst->ssl_ca = dst->ssl_capath = dst->ssl_cert = dst->ssl_key = dst->ssl_cipher = dst->tls_version = NULL;
     if ((src->host && !(dst->host = myr__strdup(src->host))) ||
         (src->unix_socket && !(dst->unix_socket = myr__strdup(src->unix_socket))) ||
         (src->user && !(dst->user = myr__strdup(src->user))) ||
         (src->password && !(dst->password = myr__strdup(src->password))) ||
         (src->database && !(dst->database = myr__strdup(src->database))) ||
-        (src->charset && !(dst->charset = myr__strdup(src->charset)))) {
+        (src->charset && !(dst->charset = myr__strdup(src->charset))) ||
+        (src->ssl_ca && !(dst->ssl_ca = myr__strdup(src->ssl_ca))) ||
+        (src->ssl_capath && !(dst->ssl_capath = myr__strdup(src->ssl_capath))) ||
+        (src->ssl_cert && !(dst->ssl_cert = myr__strdup(src->ssl_cert))) ||
+        (src->ssl_key && !(dst->ssl_key = myr__strdup(src->ssl_key))) ||
+        (src->ssl_cipher && !(dst->ssl_cipher = myr__strdup(src->ssl_cipher))) ||
+        (src->tls_version && !(dst->tls_version = myr__strdup(src->tls_version)))) {
         myr__opts_clear(dst);
         return MYR_ENOMEM;
     }

@@ -7,8 +7,9 @@
  * transport moves bytes between those buffers and the socket with the
  * engine's ops, and reports back through the three myr__conn_* calls below.
  * Plaintext TCP/Unix (transport_plain.c) is the first implementation; TLS
- * (wolfSSL over memory buffers) plugs in as a second one with its own
- * ciphertext buffers, without the state machines knowing.
+ * (transport_tls.c: wolfSSL over memory buffers) takes over from it after
+ * the SSLRequest (conn_tls.c), with its own ciphertext buffers, without the
+ * state machines knowing.
  */
 #ifndef MYR_TRANSPORT_H
 #define MYR_TRANSPORT_H
@@ -36,14 +37,22 @@ struct myr__transport {
     void (*idle)(myr_conn *c);
     /* The connection is being freed (no op in flight any more). */
     void (*free)(myr_conn *c);
+    /* TLS only (NULL otherwise): take the connection over from the
+     * plaintext transport (no op in flight): raw (the SSLRequest) leaves
+     * first as it is, then the handshake; bytes queued in c->out meanwhile
+     * (the login) leave encrypted once it is done. 0, or a negative error
+     * with a message in why (why_len bytes). */
+    int (*start)(myr_conn *c, const void *raw, size_t n, char *why, size_t why_len);
 };
 
 extern const myr__transport myr__transport_plain;
+extern const myr__transport myr__transport_tls;
 
 /* What a transport reports (implemented in conn.c). */
 /* New bytes are in c->in. */
 void myr__conn_input(myr_conn *c);
-/* n bytes of plaintext were taken by the kernel. */
+/* n bytes of plaintext were taken by the kernel (n may be 0: the transport
+ * can take more now, e.g. its TLS handshake is over). */
 void myr__conn_sent(myr_conn *c, size_t n);
 /* The stream ended: err is the errno, 0 when the server closed it. */
 void myr__conn_lost(myr_conn *c, int err);

@@ -31,7 +31,8 @@
     X(UNIXSOCK,  -30016, 2002, "cannot connect to the local server through the socket") \
     X(HOSTNAME,  -30017, 2005, "unknown server host")                              \
     X(THREAD,    -30018, 0,    "loop used from a thread other than the one that runs it") \
-    X(FORKED,    -30019, 0,    "loop used in a child process after fork()")
+    X(FORKED,    -30019, 0,    "loop used in a child process after fork()")           \
+    X(TLS,       -30020, 2026, "TLS/SSL error")
 
 enum {
 #define MYR__ERR_ENUM(name, val, mysql, desc) MYR_E##name = (val),

@@ -1,0 +1,606 @@
+/*
+ * src/transport_tls.c -- the TLS transport: wolfSSL over memory buffers,
+ * driven only by the loop's completions (no blocking handshake).
+ *
+ * wolfSSL never touches the socket. Its I/O callbacks read ciphertext from
+ * t->cin (filled by a recv op; empty -> WANT_READ) and append ciphertext to
+ * t->cout (sent by one send op at a time, swapped into c->sending first so
+ * that new records never land in memory the kernel is reading). Plaintext
+ * moves as with the plain transport: flush encrypts all of c->out at once
+ * (pipelined commands' records leave in one send), and decrypted bytes are
+ * appended to c->in before myr__conn_input.
+ *
+ * It takes over from the plaintext transport after the greeting
+ * (conn_tls.c): start() queues the SSLRequest (raw) and the ClientHello in
+ * one send; each recv completion advances the handshake; when it is over,
+ * the login that waited in c->out leaves encrypted.
+ *
+ * The loop keeps the wolfSSL contexts (one per set of TLS options: CA,
+ * certificate, ciphers, versions), so a thousand connections load the CA
+ * once.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/error-ssl.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
+
+#include "conn_internal.h"
+
+#define RECV_MIN 16384
+/* Plaintext room offered to one wolfSSL_read: a whole record. */
+#define READ_CHUNK 16384
+
+/* ChaCha20-Poly1305 first (no AES-NI in the target's wolfSSL build: it is
+ * the fastest AEAD there), then AES-GCM; forward secrecy only. */
+static const char default_ciphers[] =
+    "TLS13-CHACHA20-POLY1305-SHA256:TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "DHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384";
+
+struct myr__tls {
+    WOLFSSL *ssl;
+    myr__buf cin;           /* ciphertext received, not yet taken by wolfSSL */
+    myr__buf cout;          /* ciphertext made, not yet sent */
+    size_t plain_pending;   /* plaintext bytes whose records are in cout */
+    size_t plain_flight;    /* ... in the send in flight (c->sending) */
+    uint8_t hs_done;        /* handshake over: plaintext flows */
+    uint8_t eof;            /* the server closed the stream */
+    uint8_t nomem;          /* an I/O callback ran out of memory */
+    int mode;               /* enum myr_ssl_mode in force */
+};
+
+/* ------------------------------------------------------- per-loop state */
+
+typedef struct tls_ctx {
+    struct tls_ctx *next;
+    WOLFSSL_CTX *ctx;
+    char *key;              /* the options it was made from */
+} tls_ctx;
+
+typedef struct tls_loop {
+    tls_ctx *ctxs;
+} tls_loop;
+
+static void tls_loop_free(void *p)
+{
+    tls_loop *L = p;
+    while (L->ctxs != NULL) {
+        tls_ctx *x = L->ctxs;
+        L->ctxs = x->next;
+        wolfSSL_CTX_free(x->ctx);
+        myr__free(x->key);
+        myr__free(x);
+    }
+    myr__free(L);
+}
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_rc;
+static void init_wolfssl(void) { init_rc = wolfSSL_Init(); }
+
+static tls_loop *loop_tls(myr_loop *loop)
+{
+    if (loop->tls == NULL) {
+        pthread_once(&init_once, init_wolfssl);
+        if (init_rc != WOLFSSL_SUCCESS)
+            return NULL;
+        loop->tls = myr__calloc(1, sizeof(tls_loop));
+        loop->tls_free = tls_loop_free;
+    }
+    return loop->tls;
+}
+
+static const char *s_or(const char *s) { return s ? s : ""; }
+
+/* A context for these options: the loop's, or a new one it keeps. */
+static WOLFSSL_CTX *ctx_get(myr_loop *loop, const myr_conn_opts *o, int sys_ca, char *why, size_t wl)
+{
+    tls_loop *L = loop_tls(loop);
+    if (L == NULL) {
+        snprintf(why, wl, "cannot initialise wolfSSL");
+        return NULL;
+    }
+    int v = myr__tls_versions(o->tls_version);
+    size_t klen = strlen(s_or(o->ssl_ca)) + strlen(s_or(o->ssl_capath)) + strlen(s_or(o->ssl_cert)) +
+                  strlen(s_or(o->ssl_key)) + strlen(s_or(o->ssl_cipher)) + 32;
+    char *key = myr__malloc(klen);
+    if (key == NULL) {
+        snprintf(why, wl, "out of memory");
+        return NULL;
+    }
+    snprintf(key, klen, "%d\1%d\1%s\1%s\1%s\1%s\1%s", v, sys_ca, s_or(o->ssl_ca), s_or(o->ssl_capath),
+             s_or(o->ssl_cert), s_or(o->ssl_key), s_or(o->ssl_cipher));
+    for (tls_ctx *x = L->ctxs; x != NULL; x = x->next)
+        if (strcmp(x->key, key) == 0) {
+            myr__free(key);
+            return x->ctx;
+        }
+
+    WOLFSSL_METHOD *m = v == MYR__TLS12   ? wolfTLSv1_2_client_method()
+                        : v == MYR__TLS13 ? wolfTLSv1_3_client_method()
+                                          : wolfSSLv23_client_method();
+    WOLFSSL_CTX *ctx = m ? wolfSSL_CTX_new(m) : NULL;
+    tls_ctx *x = myr__calloc(1, sizeof *x);
+    if (ctx == NULL || x == NULL) {
+        snprintf(why, wl, "out of memory");
+        goto fail;
+    }
+    if (v == (MYR__TLS12 | MYR__TLS13))
+        wolfSSL_CTX_SetMinVersion(ctx, WOLFSSL_TLSV1_2);
+    /* Checking is per connection (wolfSSL_set_verify), by mode. */
+    wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_NONE, NULL);
+    const char *ciphers = o->ssl_cipher ? o->ssl_cipher : default_ciphers;
+    if (wolfSSL_CTX_set_cipher_list(ctx, ciphers) != WOLFSSL_SUCCESS) {
+        snprintf(why, wl, "no usable cipher in the cipher list '%.200s'", ciphers);
+        goto fail;
+    }
+    if (o->ssl_ca && wolfSSL_CTX_load_verify_locations(ctx, o->ssl_ca, NULL) != WOLFSSL_SUCCESS) {
+        snprintf(why, wl, "cannot load the CA file '%.200s'", o->ssl_ca);
+        goto fail;
+    }
+    if (o->ssl_capath && wolfSSL_CTX_load_verify_locations_ex(ctx, NULL, o->ssl_capath,
+                                                               WOLFSSL_LOAD_FLAG_IGNORE_ERR) !=
+                             WOLFSSL_SUCCESS) {
+        snprintf(why, wl, "cannot load CA certificates from the directory '%.200s'", o->ssl_capath);
+        goto fail;
+    }
+    if (sys_ca && wolfSSL_CTX_load_system_CA_certs(ctx) != WOLFSSL_SUCCESS) {
+        snprintf(why, wl, "no CA given (MYR_OPT_SSL_CA / MYR_OPT_SSL_CAPATH) and the system's CA "
+                          "store cannot be loaded");
+        goto fail;
+    }
+    if (o->ssl_cert) {
+        const char *kf = o->ssl_key ? o->ssl_key : o->ssl_cert;
+        if (wolfSSL_CTX_use_certificate_chain_file(ctx, o->ssl_cert) != WOLFSSL_SUCCESS) {
+            snprintf(why, wl, "cannot load the client certificate '%.200s'", o->ssl_cert);
+            goto fail;
+        }
+        if (wolfSSL_CTX_use_PrivateKey_file(ctx, kf, WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS) {
+            snprintf(why, wl, "cannot load the client key '%.200s'", kf);
+            goto fail;
+        }
+        if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS) {
+            snprintf(why, wl, "the client key '%.200s' does not match the certificate '%.200s'", kf,
+                     o->ssl_cert);
+            goto fail;
+        }
+    } else if (o->ssl_key) {
+        snprintf(why, wl, "a client key without a client certificate (MYR_OPT_SSL_CERT)");
+        goto fail;
+    }
+    x->ctx = ctx;
+    x->key = key;
+    x->next = L->ctxs;
+    L->ctxs = x;
+    return ctx;
+fail:
+    if (ctx != NULL)
+        wolfSSL_CTX_free(ctx);
+    myr__free(x);
+    myr__free(key);
+    return NULL;
+}
+
+/* ------------------------------------------------------ wolfSSL's I/O */
+
+static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+    (void)ssl;
+    myr_conn *c = ctx;
+    struct myr__tls *t = c->tls;
+    size_t have = myr__buf_unread(&t->cin);
+    if (have == 0)
+        return t->eof ? WOLFSSL_CBIO_ERR_CONN_CLOSE : WOLFSSL_CBIO_ERR_WANT_READ;
+    size_t n = have < (size_t)sz ? have : (size_t)sz;
+    memcpy(buf, myr__buf_rptr(&t->cin), n);
+    t->cin.rpos += n;
+    return (int)n;
+}
+
+static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+    (void)ssl;
+    myr_conn *c = ctx;
+    struct myr__tls *t = c->tls;
+    if (myr__loop_buf_take(c->loop, &t->cout) != 0 || myr__buf_append(&t->cout, buf, (size_t)sz) != 0) {
+        t->nomem = 1;
+        return WOLFSSL_CBIO_ERR_GENERAL;
+    }
+    return sz;
+}
+
+/* ---------------------------------------------------------- errors */
+
+/* Why wolfSSL failed, in words users can act on. */
+static void describe(myr_conn *c, int err, char *why, size_t wl)
+{
+    struct myr__tls *t = c->tls;
+    const char *host = c->opts.host ? c->opts.host : "localhost";
+    switch (err) {
+    case ASN_NO_SIGNER_E:
+    case ASN_SELF_SIGNED_E:
+        snprintf(why, wl, "certificate verification failed: unknown CA (the server's certificate "
+                          "does not chain to a trusted CA; set MYR_OPT_SSL_CA)");
+        return;
+    case DOMAIN_NAME_MISMATCH:
+    case IPADDR_MISMATCH:
+        snprintf(why, wl, "certificate verification failed: name mismatch (the server's certificate "
+                          "does not name '%.200s')", host);
+        return;
+    case ASN_AFTER_DATE_E:
+        snprintf(why, wl, "certificate verification failed: the server's certificate has expired");
+        return;
+    case ASN_BEFORE_DATE_E:
+        snprintf(why, wl, "certificate verification failed: the server's certificate is not valid yet");
+        return;
+    case ASN_SIG_CONFIRM_E:
+        snprintf(why, wl, "certificate verification failed: bad signature on the server's certificate");
+        return;
+    default:
+        break;
+    }
+    if (t->nomem) {
+        snprintf(why, wl, "out of memory");
+        return;
+    }
+    if (t->eof || err == SOCKET_PEER_CLOSED_E) {
+        snprintf(why, wl, "the server closed the connection during the TLS handshake");
+        return;
+    }
+    char buf[WOLFSSL_MAX_ERROR_SZ];
+    wolfSSL_ERR_error_string_n((unsigned long)err, buf, sizeof buf);
+    snprintf(why, wl, "TLS handshake failed: %s (%d)", buf, err);
+}
+
+static void tls_fail(myr_conn *c, int err)
+{
+    char why[320];
+    describe(c, err, why, sizeof why);
+    myr__conn_fail(c, MYR_ETLS, 2026, "SSL connection error: %s", why);
+}
+
+/* ---------------------------------------------------------- sending */
+
+static int send_sending(myr_conn *c)
+{
+    int rc = ur_send(&c->owner, MYR__TAG_SEND, c->fd, myr__buf_rptr(&c->sending),
+                     myr__buf_unread(&c->sending), MSG_WAITALL | MSG_NOSIGNAL, &c->send_id);
+    if (rc == 0)
+        c->send_busy = 1;
+    return rc;
+}
+
+/* Ciphertext waiting in cout goes out, unless a send is in flight. */
+static int pump(myr_conn *c)
+{
+    struct myr__tls *t = c->tls;
+    if (c->send_busy || myr__buf_unread(&t->cout) == 0)
+        return 0;
+    myr__buf tmp = c->sending;
+    myr__buf_reset(&tmp);
+    c->sending = t->cout;
+    t->cout = tmp;
+    t->plain_flight = t->plain_pending;
+    t->plain_pending = 0;
+    int rc = send_sending(c);
+    return rc < 0 ? rc : 1;
+}
+
+static int tls_flush(myr_conn *c)
+{
+    struct myr__tls *t = c->tls;
+    if (!t->hs_done || c->send_busy || myr__buf_unread(&c->out) == 0)
+        return 0;
+    size_t n = myr__buf_unread(&c->out);
+    const uint8_t *p = myr__buf_rptr(&c->out);
+    size_t done = 0;
+    while (done < n) {
+        size_t chunk = n - done > (1u << 30) ? (1u << 30) : n - done;
+        int w = wolfSSL_write(t->ssl, p + done, (int)chunk);
+        if (w <= 0)
+            return t->nomem ? MYR_ENOMEM : MYR_ETLS;
+        done += (size_t)w;
+    }
+    t->plain_pending += n;
+    myr__buf_reset(&c->out);
+    int rc = pump(c);
+    return rc < 0 ? rc : 1;
+}
+
+static void on_send(myr_conn *c, int res)
+{
+    struct myr__tls *t = c->tls;
+    c->send_busy = 0;
+    if (c->state == MYR__CS_DEAD)
+        return;
+    if (res < 0) {
+        myr__conn_lost(c, -res);
+        return;
+    }
+    c->sending.rpos += (size_t)res;
+    if (myr__buf_unread(&c->sending) > 0) {   /* short send: the rest now */
+        int rc = send_sending(c);
+        if (rc < 0)
+            myr__conn_lost(c, -rc);
+        return;
+    }
+    myr__buf_reset(&c->sending);
+    if (c->ncmds == 0 || c->sending.cap > (1u << 16))
+        myr__loop_buf_give(c->loop, &c->sending);
+    size_t n = t->plain_flight;
+    t->plain_flight = 0;
+    int rc = pump(c);   /* records made meanwhile (handshake, alerts) */
+    if (rc < 0) {
+        myr__conn_lost(c, -rc);
+        return;
+    }
+    myr__conn_sent(c, n);
+}
+
+/* ---------------------------------------------------------- receiving */
+
+static int tls_recv(myr_conn *c)
+{
+    struct myr__tls *t = c->tls;
+    if (c->recv_busy)
+        return 0;
+    size_t want = RECV_MIN;
+    size_t unread = myr__buf_unread(&c->in);
+    if (c->need > unread && c->need - unread > want)
+        want = c->need - unread + 64;
+    if (t->cin.rpos == t->cin.len)
+        myr__buf_reset(&t->cin);
+    if (myr__loop_buf_take(c->loop, &t->cin) != 0 || myr__buf_reserve(&t->cin, want) != 0)
+        return MYR_ENOMEM;
+    size_t room = t->cin.cap - t->cin.len;
+    int rc = ur_recv(&c->owner, MYR__TAG_RECV, c->fd, t->cin.data + t->cin.len, room, 0, &c->recv_id);
+    if (rc < 0)
+        return rc;
+    c->recv_busy = 1;
+    return 1;
+}
+
+/* Decrypt what wolfSSL can from cin into c->in. Returns bytes added, or -1
+ * when the connection died. */
+static long decrypt(myr_conn *c)
+{
+    struct myr__tls *t = c->tls;
+    long added = 0;
+    for (;;) {
+        if (c->in.rpos == c->in.len)
+            myr__buf_reset(&c->in);
+        if (myr__loop_buf_take(c->loop, &c->in) != 0 || myr__buf_reserve(&c->in, READ_CHUNK) != 0) {
+            myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory for a receive buffer");
+            return -1;
+        }
+        size_t room = c->in.cap - c->in.len;
+        if (room > 0x40000000u)
+            room = 0x40000000u;
+        int r = wolfSSL_read(t->ssl, c->in.data + c->in.len, (int)room);
+        if (r > 0) {
+            c->in.len += (size_t)r;
+            added += r;
+            continue;
+        }
+        int err = wolfSSL_get_error(t->ssl, r);
+        if (err == WOLFSSL_ERROR_WANT_READ)
+            return added;
+        if (err == WOLFSSL_ERROR_ZERO_RETURN || t->eof) {
+            if (added > 0)
+                return added;   /* parse what came before the close first */
+            myr__conn_lost(c, 0);
+            return -1;
+        }
+        if (t->nomem)
+            myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory in TLS");
+        else
+            tls_fail(c, err);
+        return -1;
+    }
+}
+
+static void on_recv(myr_conn *c, int res)
+{
+    struct myr__tls *t = c->tls;
+    c->recv_busy = 0;
+    if (c->state == MYR__CS_DEAD)
+        return;
+    if (res < 0) {
+        myr__conn_lost(c, -res);
+        return;
+    }
+    if (res == 0)
+        t->eof = 1;
+    else
+        t->cin.len += (size_t)res;
+    if (!t->hs_done) {
+        int r = wolfSSL_connect(t->ssl);
+        if (r != WOLFSSL_SUCCESS) {
+            int err = wolfSSL_get_error(t->ssl, r);
+            if (err == WOLFSSL_ERROR_WANT_READ && !t->eof) {
+                int rc = pump(c);
+                if (rc < 0) {
+                    myr__conn_lost(c, -rc);
+                    return;
+                }
+                myr__conn_kick(c);   /* re-arm the recv */
+                return;
+            }
+            tls_fail(c, err);
+            return;
+        }
+        t->hs_done = 1;
+        /* The login waiting in c->out can go now (with the Finished). */
+        myr__conn_sent(c, 0);
+        if (c->state == MYR__CS_DEAD)
+            return;
+    }
+    long got = decrypt(c);
+    if (got < 0 || c->state == MYR__CS_DEAD)
+        return;
+    if (myr__buf_unread(&t->cin) == 0)
+        myr__buf_reset(&t->cin);
+    int rc = pump(c);
+    if (rc < 0) {
+        myr__conn_lost(c, -rc);
+        return;
+    }
+    if (got > 0)
+        myr__conn_input(c);
+    else if (t->eof)
+        myr__conn_lost(c, 0);
+    else
+        myr__conn_kick(c);
+}
+
+static void tls_complete(myr_conn *c, uint32_t tag, int res)
+{
+    if (tag == MYR__TAG_SEND)
+        on_send(c, res);
+    else
+        on_recv(c, res);
+}
+
+static void tls_abort(myr_conn *c)
+{
+    if (c->send_busy)
+        ur_cancel(c->loop->ur, c->send_id);
+    if (c->recv_busy)
+        ur_cancel(c->loop->ur, c->recv_id);
+    if (c->fd >= 0)
+        shutdown(c->fd, SHUT_RDWR);
+}
+
+static void tls_idle(myr_conn *c)
+{
+    struct myr__tls *t = c->tls;
+    if (!c->send_busy)
+        myr__loop_buf_give(c->loop, &c->sending);
+    if (!c->recv_busy && myr__buf_unread(&t->cin) == 0) {
+        myr__buf_reset(&t->cin);
+        myr__loop_buf_give(c->loop, &t->cin);
+    }
+    myr__loop_buf_give(c->loop, &t->cout);
+}
+
+static void tls_free(myr_conn *c)
+{
+    struct myr__tls *t = c->tls;
+    myr__buf_reset(&c->sending);
+    myr__loop_buf_give(c->loop, &c->sending);
+    if (t == NULL)
+        return;
+    if (t->ssl != NULL)
+        wolfSSL_free(t->ssl);
+    myr__buf_reset(&t->cin);
+    myr__buf_reset(&t->cout);
+    myr__loop_buf_give(c->loop, &t->cin);
+    myr__loop_buf_give(c->loop, &t->cout);
+    myr__free(t);
+    c->tls = NULL;
+}
+
+static int is_ip(const char *host)
+{
+    unsigned char a[16];
+    return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
+static int tls_start(myr_conn *c, const void *raw, size_t n, char *why, size_t wl)
+{
+    const myr_conn_opts *o = &c->opts;
+    int mode = o->ssl_mode ? o->ssl_mode : MYR_SSL_PREFERRED;
+    int verify = mode >= MYR_SSL_VERIFY_CA;
+    WOLFSSL_CTX *ctx = ctx_get(c->loop, o, verify && !o->ssl_ca && !o->ssl_capath, why, wl);
+    if (ctx == NULL)
+        return MYR_ETLS;
+    struct myr__tls *t = myr__calloc(1, sizeof *t);
+    if (t == NULL) {
+        snprintf(why, wl, "out of memory");
+        return MYR_ENOMEM;
+    }
+    c->tls = t;
+    t->mode = mode;
+    t->ssl = wolfSSL_new(ctx);
+    if (t->ssl == NULL) {
+        snprintf(why, wl, "out of memory");
+        return MYR_ENOMEM;
+    }
+    wolfSSL_SSLSetIORecv(t->ssl, io_recv);
+    wolfSSL_SSLSetIOSend(t->ssl, io_send);
+    wolfSSL_SetIOReadCtx(t->ssl, c);
+    wolfSSL_SetIOWriteCtx(t->ssl, c);
+    const char *host = o->host && c->addr_family != AF_UNIX ? o->host : "localhost";
+    int ip = is_ip(host);
+    if (!ip && wolfSSL_UseSNI(t->ssl, WOLFSSL_SNI_HOST_NAME, host, (unsigned short)strlen(host)) !=
+                   WOLFSSL_SUCCESS) {
+        snprintf(why, wl, "cannot set the server name (SNI) '%.200s'", host);
+        return MYR_ETLS;
+    }
+    if (verify) {
+        wolfSSL_set_verify(t->ssl, WOLFSSL_VERIFY_PEER, NULL);
+        if (mode == MYR_SSL_VERIFY_IDENTITY) {
+            int ok = ip ? wolfSSL_X509_VERIFY_PARAM_set1_ip_asc(wolfSSL_get0_param(t->ssl), host)
+                        : wolfSSL_check_domain_name(t->ssl, host);
+            if (ok != WOLFSSL_SUCCESS) {
+                snprintf(why, wl, "cannot set the host name '%.200s' to check", host);
+                return MYR_ETLS;
+            }
+        }
+    }
+    /* The SSLRequest leaves first, in clear, with the ClientHello behind it. */
+    if (myr__loop_buf_take(c->loop, &t->cout) != 0 || myr__buf_append(&t->cout, raw, n) != 0) {
+        snprintf(why, wl, "out of memory");
+        return MYR_ENOMEM;
+    }
+    t->plain_pending = n;
+    int r = wolfSSL_connect(t->ssl);
+    int err = r == WOLFSSL_SUCCESS ? 0 : wolfSSL_get_error(t->ssl, r);
+    if (err != WOLFSSL_ERROR_WANT_READ) {
+        describe(c, err, why, wl);
+        return MYR_ETLS;
+    }
+    int rc = pump(c);
+    if (rc < 0) {
+        snprintf(why, wl, "cannot queue a send: %s", myr_strerror(rc));
+        return rc;
+    }
+    return 0;
+}
+
+const myr__transport myr__transport_tls = {
+    .name = "tls",
+    .flush = tls_flush,
+    .recv = tls_recv,
+    .complete = tls_complete,
+    .abort = tls_abort,
+    .idle = tls_idle,
+    .free = tls_free,
+    .start = tls_start,
+};
+
+/* ---------------------------------------------------------- accessors */
+
+const char *myr_conn_tls_version(const myr_conn *c)
+{
+    if (c == NULL || c->tls == NULL || !c->tls->hs_done)
+        return "";
+    return wolfSSL_get_version(c->tls->ssl);
+}
+
+const char *myr_conn_tls_cipher(const myr_conn *c)
+{
+    if (c == NULL || c->tls == NULL || !c->tls->hs_done)
+        return "";
+    const char *s = wolfSSL_get_cipher_name(c->tls->ssl);
+    return s ? s : "";
+}

@@ -1,0 +1,303 @@
+/* tests/integration/test_tls.c -- TLS against the sandbox (it has a
+ * throwaway CA, MYR_TEST_SSL_CA): each MYR_OPT_SSL_MODE, checked from both
+ * ends (our myr_conn_tls_version and the server's Ssl_version status),
+ * results over 16 MiB each way, pipelined queries, many connections on one
+ * loop; and the failures: REQUIRED against a server without TLS (the
+ * scripted server: no real one here lacks TLS), an unknown CA. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fakesrv.h"
+#include "sandbox_env.h"
+
+/* The server's view of the session's TLS: Ssl_version ("" when plaintext). */
+static char *server_ssl(myr_conn *c, const char *var)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SHOW SESSION STATUS LIKE '%s'", var);
+    myr_result *r = sandbox_query(c, sql);
+    assert_int_equal(myr_result_row_count(r), 1);
+    size_t len;
+    const char *v = myr_result_value(r, 0, 1, &len);
+    char *s = strndup(v ? v : "", len);
+    myr_result_free(r);
+    return s;
+}
+
+static myr_conn *connect_mode(int unix_socket, int mode, myr_error *err)
+{
+    myr_conn_opts *o = sandbox_opts(unix_socket);
+    if (mode)
+        assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, mode), 0);
+    myr_conn *c = myr_connect_sync(NULL, o, err);
+    myr_conn_opts_free(o);
+    return c;
+}
+
+static void expect_tls(myr_conn *c)
+{
+    const char *v = myr_conn_tls_version(c);
+    assert_true(strcmp(v, "TLSv1.3") == 0 || strcmp(v, "TLSv1.2") == 0);
+    char *sv = server_ssl(c, "Ssl_version");
+    assert_string_equal(sv, v);   /* the server agrees */
+    free(sv);
+    assert_true(myr_conn_tls_cipher(c)[0] != '\0');
+}
+
+static void expect_plain(myr_conn *c)
+{
+    assert_string_equal(myr_conn_tls_version(c), "");
+    char *sv = server_ssl(c, "Ssl_version");
+    assert_string_equal(sv, "");
+    free(sv);
+}
+
+static void test_default_is_preferred_tcp_tls(void **state)
+{
+    (void)state;
+    myr_error err;
+    myr_conn *c = connect_mode(0, 0, &err);
+    assert_non_null(c);
+    expect_tls(c);
+    /* ChaCha20-Poly1305 is offered first (no AES-NI on the target). */
+    char *cipher = server_ssl(c, "Ssl_cipher");
+    assert_non_null(strstr(cipher, "CHACHA20"));
+    free(cipher);
+    myr_close_sync(c, NULL);
+}
+
+static void test_disabled_is_plaintext(void **state)
+{
+    (void)state;
+    myr_error err;
+    myr_conn *c = connect_mode(0, MYR_SSL_DISABLED, &err);
+    assert_non_null(c);
+    expect_plain(c);
+    myr_close_sync(c, NULL);
+}
+
+static void test_unix_socket_preferred_plain_required_tls(void **state)
+{
+    (void)state;
+    myr_error err;
+    myr_conn *c = connect_mode(1, MYR_SSL_PREFERRED, &err);
+    assert_non_null(c);
+    expect_plain(c);
+    myr_close_sync(c, NULL);
+    c = connect_mode(1, MYR_SSL_REQUIRED, &err);
+    if (c == NULL)
+        fail_msg("%u %s", err.mysql_errno, err.message);
+    expect_tls(c);
+    myr_close_sync(c, NULL);
+}
+
+static void test_required_and_verify_ca(void **state)
+{
+    (void)state;
+    myr_error err;
+    myr_conn *c = connect_mode(0, MYR_SSL_REQUIRED, &err);
+    assert_non_null(c);
+    expect_tls(c);
+    myr_close_sync(c, NULL);
+
+    for (int mode = MYR_SSL_VERIFY_CA; mode <= MYR_SSL_VERIFY_IDENTITY; mode++) {
+        myr_conn_opts *o = sandbox_opts(0);   /* host 127.0.0.1: an IP SAN of the certificate */
+        assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, mode), 0);
+        assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_SSL_CA, sandbox_env("MYR_TEST_SSL_CA")), 0);
+        c = myr_connect_sync(NULL, o, &err);
+        if (c == NULL)
+            fail_msg("mode %d: %u %s", mode, err.mysql_errno, err.message);
+        expect_tls(c);
+        myr_close_sync(c, NULL);
+        myr_conn_opts_free(o);
+    }
+}
+
+static void test_unknown_ca_fails_2026(void **state)
+{
+    (void)state;
+    /* No CA given: the system's store, which does not know the sandbox CA. */
+    myr_error err;
+    myr_conn *c = connect_mode(0, MYR_SSL_VERIFY_CA, &err);
+    assert_null(c);
+    assert_int_equal(err.code, MYR_ETLS);
+    assert_int_equal(err.mysql_errno, 2026);
+    assert_non_null(strstr(err.message, "SSL connection error"));
+    assert_non_null(strstr(err.message, "unknown CA"));
+    /* The password never reached the server: it was not even asked for. */
+}
+
+static void test_required_without_server_tls_fails_2026(void **state)
+{
+    (void)state;
+    fakesrv *s = fs_new();
+    fs_buf b = {0};
+    uint8_t seq = 0;
+    fs_greeting(&b, &seq, FS_CAPS_DEFAULT, "mysql_native_password", fs_scramble_a, 7);   /* no CLIENT_SSL */
+    fs_send_buf(s, &b);
+    fs_expect_eof(s);   /* we hang up: no login, no password */
+    myr_loop *loop = fs_loop();
+    myr_conn_opts *o = fs_opts("bob", "secret");
+    assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, MYR_SSL_REQUIRED), 0);
+    int count = 0;
+    myr_future *f = fs_connect(loop, o, s, &count);
+    assert_int_equal(myr_await(f, 5000), MYR_ETLS);
+    const myr_error *e = myr_future_error(f);
+    assert_int_equal(e->mysql_errno, 2026);
+    assert_non_null(strstr(e->message, "SSL is required but the server doesn't support it"));
+    assert_int_equal(count, 1);
+    myr_future_free(f);
+    myr_loop_free(loop);
+    assert_int_equal(fs_join(s), 0);
+    assert_int_equal(fs_npackets(s), 0);
+    fs_free(s);
+    myr_conn_opts_free(o);
+}
+
+/* Results larger than a TLS record and than a protocol packet, both ways. */
+static void test_big_values_over_tls(void **state)
+{
+    (void)state;
+    myr_error err;
+    myr_conn *c = connect_mode(0, MYR_SSL_REQUIRED, &err);
+    assert_non_null(c);
+    const size_t big = 20u << 20;   /* > 16 MiB: two protocol packets, ~1300 records */
+    myr_result *r = sandbox_query(c, "SELECT REPEAT('ab', 10 * 1024 * 1024), 'tail'");
+    size_t len;
+    const char *v = myr_result_value(r, 0, 0, &len);
+    assert_int_equal(len, big);
+    for (size_t i = 0; i < big; i += 4099)
+        assert_int_equal(v[i], i % 2 ? 'b' : 'a');
+    assert_string_equal(myr_result_value(r, 0, 1, NULL), "tail");
+    myr_result_free(r);
+
+    /* A 17 MiB statement going out. */
+    size_t n = (17u << 20);
+    char *sql = malloc(n + 64);
+    int h = sprintf(sql, "SELECT LENGTH('");
+    memset(sql + h, 'z', n);
+    strcpy(sql + h + n, "'), MD5('x')");
+    r = myr_query_sync(c, sql, strlen(sql), &err);
+    free(sql);
+    if (r == NULL)
+        fail_msg("%u %s", err.mysql_errno, err.message);
+    char want[32];
+    snprintf(want, sizeof want, "%zu", n);
+    assert_string_equal(myr_result_value(r, 0, 0, NULL), want);
+    myr_result_free(r);
+    myr_close_sync(c, NULL);
+}
+
+static void test_pipelined_over_tls(void **state)
+{
+    (void)state;
+    myr_loop *loop = myr_loop_new(NULL, NULL);
+    assert_non_null(loop);
+    myr_error err;
+    myr_conn_opts *o = sandbox_opts(0);
+    assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, MYR_SSL_REQUIRED), 0);
+    myr_conn *c = myr_connect_sync(loop, o, &err);
+    myr_conn_opts_free(o);
+    assert_non_null(c);
+    enum { N = 200 };
+    myr_future *fs[N];
+    char sql[N][48];
+    for (int i = 0; i < N; i++) {
+        snprintf(sql[i], sizeof sql[i], "SELECT %d, REPEAT('q', %d)", i, i * 97);
+        fs[i] = myr_query(c, sql[i], strlen(sql[i]));
+    }
+    assert_int_equal(myr_gather(fs, N, 20000), 0);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(myr_future_status(fs[i]), 0);
+        myr_result *r = myr_future_take_result(fs[i]);
+        assert_int_equal(atoi(myr_result_value(r, 0, 0, NULL)), i);
+        size_t len;
+        myr_result_value(r, 0, 1, &len);
+        assert_int_equal(len, (size_t)i * 97);
+        myr_result_free(r);
+        myr_future_free(fs[i]);
+    }
+    expect_tls(c);
+    myr_close_sync(c, NULL);
+    myr_loop_free(loop);
+}
+
+/* Many TLS handshakes at once on one loop, then a query on each. */
+static void test_many_connections_one_loop(void **state)
+{
+    (void)state;
+    myr_loop *loop = myr_loop_new(NULL, NULL);
+    assert_non_null(loop);
+    enum { N = 100 };
+    myr_future *fs[N];
+    myr_conn_opts *o = sandbox_opts(0);
+    assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, MYR_SSL_VERIFY_IDENTITY), 0);
+    assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_SSL_CA, sandbox_env("MYR_TEST_SSL_CA")), 0);
+    for (int i = 0; i < N; i++)
+        fs[i] = myr_connect(loop, o);
+    myr_conn_opts_free(o);
+    assert_int_equal(myr_gather(fs, N, 60000), 0);
+    myr_conn *cs[N];
+    myr_future *q[N];
+    for (int i = 0; i < N; i++) {
+        if (myr_future_status(fs[i]) != 0)
+            fail_msg("conn %d: %s", i, myr_future_error(fs[i])->message);
+        cs[i] = myr_future_take_conn(fs[i]);
+        myr_future_free(fs[i]);
+        assert_string_not_equal(myr_conn_tls_version(cs[i]), "");
+        q[i] = myr_query(cs[i], "SELECT CONNECTION_ID()", 22);
+    }
+    assert_int_equal(myr_gather(q, N, 20000), 0);
+    for (int i = 0; i < N; i++) {
+        myr_result *r = myr_future_take_result(q[i]);
+        assert_non_null(r);
+        assert_int_equal(strtoul(myr_result_value(r, 0, 0, NULL), NULL, 10), myr_conn_thread_id(cs[i]));
+        myr_result_free(r);
+        myr_future_free(q[i]);
+        myr_conn_free(cs[i]);
+    }
+    myr_loop_free(loop);
+}
+
+static void test_bad_options(void **state)
+{
+    (void)state;
+    myr_conn_opts *o = myr_conn_opts_new();
+    assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, 0), MYR_EINVAL);
+    assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, 6), MYR_EINVAL);
+    assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_TLS_VERSION, "TLSv1.1"), MYR_EINVAL);
+    assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_TLS_VERSION, "TLSv1.3,TLSv1.2"), 0);
+    myr_conn_opts_free(o);
+    /* A CA file that does not exist: 2026 naming it, before any password. */
+    o = sandbox_opts(0);
+    assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, MYR_SSL_VERIFY_CA), 0);
+    assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_SSL_CA, "/nonexistent/ca.pem"), 0);
+    myr_error err;
+    assert_null(myr_connect_sync(NULL, o, &err));
+    assert_int_equal(err.mysql_errno, 2026);
+    assert_non_null(strstr(err.message, "/nonexistent/ca.pem"));
+    myr_conn_opts_free(o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_is_preferred_tcp_tls),
+        cmocka_unit_test(test_disabled_is_plaintext),
+        cmocka_unit_test(test_unix_socket_preferred_plain_required_tls),
+        cmocka_unit_test(test_required_and_verify_ca),
+        cmocka_unit_test(test_unknown_ca_fails_2026),
+        cmocka_unit_test(test_required_without_server_tls_fails_2026),
+        cmocka_unit_test(test_big_values_over_tls),
+        cmocka_unit_test(test_pipelined_over_tls),
+        cmocka_unit_test(test_many_connections_one_loop),
+        cmocka_unit_test(test_bad_options),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
