@@ -20,6 +20,7 @@
 #include "myring.h"
 #include "defaults.h"
 #include "format.h"
+#include "layout.h"
 #include "split.h"
 
 #define DEFAULT_SOCKET "/run/mysqld/mysqld.sock"
@@ -40,6 +41,10 @@ typedef struct cli {
     bool skip_column_names, raw, line_numbers, print_query_on_error, quick;
     int silent;
     bool in_file;                       /* applying an option file's option */
+    enum { OUT_TAB, OUT_TABLE, OUT_VERTICAL } output;
+    bool batch_given;                   /* -B: tab output even on a terminal */
+    int verbose;                        /* -v count */
+    bool force;                         /* -f: go on after errors */
     /* run */
     myr_conn *conn;
     int exit_status;
@@ -65,6 +70,10 @@ static void usage(FILE *f)
             "  -r, --raw                Write values without escaping.\n"
             "  -s, --silent             Be more silent (no column names).\n"
             "  -q, --quick              Print column names of empty results too.\n"
+            "  -t, --table              Output in table format.\n"
+            "  -E, --vertical           Print the output vertically (also \\G).\n"
+            "  -v, --verbose            Echo statements (-vv: also result counts).\n"
+            "  -f, --force              Continue after an SQL error.\n"
             "      --line-numbers=0     Don't write line numbers in errors.\n"
             "      --connect-timeout=S  Connect timeout in seconds.\n"
             "      --read-timeout=S     Read timeout in seconds.\n"
@@ -114,7 +123,7 @@ enum opt_id {
     O_CONNECT_TIMEOUT, O_READ_TIMEOUT, O_CHARSET, O_PROTOCOL, O_IGNORED_ARG,
     O_BATCH, O_SKIP_COLUMN_NAMES, O_COLUMN_NAMES, O_RAW, O_SILENT, O_QUICK,
     O_SKIP_LINE_NUMBERS, O_LINE_NUMBERS, O_PRINT_QUERY, O_SKIP_PRINT_QUERY,
-    O_IGNORED_FLAG, O_HELP, O_VERSION
+    O_IGNORED_FLAG, O_HELP, O_VERSION, O_TABLE, O_VERTICAL, O_VERBOSE, O_FORCE
 };
 
 enum arg_kind { ARG_NONE, ARG_REQUIRED, ARG_OPTIONAL };
@@ -160,6 +169,10 @@ static const struct {
     {"no-defaults", 0, ARG_NONE, O_IGNORED_FLAG},
     /* myring's CLI speaks plain TCP or a Unix socket: TLS off is a no-op. */
     {"skip-ssl", 0, ARG_NONE, O_IGNORED_FLAG},
+    {"table", 't', ARG_NONE, O_TABLE},
+    {"vertical", 'E', ARG_NONE, O_VERTICAL},
+    {"verbose", 'v', ARG_NONE, O_VERBOSE},
+    {"force", 'f', ARG_NONE, O_FORCE},
     {"help", '?', ARG_NONE, O_HELP},
     {"version", 'V', ARG_NONE, O_VERSION},
 };
@@ -206,7 +219,11 @@ static int apply_option(cli *c, enum opt_id id, const char *name, const char *v)
         }
         break;
     case O_IGNORED_ARG: break;
-    case O_BATCH: break;
+    case O_BATCH: c->batch_given = true; break;
+    case O_TABLE: if (c->output != OUT_VERTICAL) c->output = OUT_TABLE; break;
+    case O_VERTICAL: c->output = OUT_VERTICAL; break;
+    case O_VERBOSE: c->verbose++; break;
+    case O_FORCE: c->force = true; break;
     case O_SKIP_COLUMN_NAMES: c->skip_column_names = true; break;
     case O_COLUMN_NAMES: c->skip_column_names = false; break;
     case O_RAW: c->raw = true; break;
@@ -428,8 +445,8 @@ static void print_error(const cli *c, unsigned code, const char *sqlstate, unsig
  * sent, or nothing when the error came with a later result of a CALL. */
 static void print_query_error(const cli *c, const char *query, size_t len)
 {
-    if (!c->print_query_on_error)
-        return;
+    if (!c->print_query_on_error || c->verbose)
+        return; /* with -v the statement was echoed before it ran */
     fflush(stdout);
     fputs("--------------\n", stderr);
     fwrite(query, 1, len, stderr);
@@ -594,13 +611,46 @@ static void print_result_set(const cli *c, const myr_result *r)
     }
 }
 
-static void print_results(const cli *c, const myr_result *head)
+/* -vv: what the reference says after each result. */
+static void print_summary(const myr_result *r)
+{
+    unsigned w = myr_result_warnings(r);
+    if (myr_result_column_count(r) > 0) {
+        size_t n = myr_result_row_count(r);
+        if (n == 0)
+            fputs("Empty set", stdout);
+        else
+            printf("%zu row%s in set", n, n == 1 ? "" : "s");
+    } else {
+        unsigned long long n = (unsigned long long)myr_result_affected_rows(r);
+        printf("Query OK, %llu row%s affected", n, n == 1 ? "" : "s");
+    }
+    if (w)
+        printf(", %u warning%s", w, w == 1 ? "" : "s");
+    putchar('\n');
+    const char *info = myr_result_info(r);
+    if (myr_result_column_count(r) == 0 && info && *info)
+        printf("%s\n", info);
+    putchar('\n');
+}
+
+static void print_results(const cli *c, const myr_result *head, bool vertical)
 {
     const myr_result *r;
 
-    for (r = head; r; r = myr_result_next(r))
-        if (myr_result_column_count(r) > 0)
-            print_result_set(c, r);
+    for (r = head; r; r = myr_result_next(r)) {
+        bool rows = myr_result_column_count(r) > 0;
+        if (rows && (myr_result_row_count(r) > 0 || c->quick)) {
+            if (vertical || c->output == OUT_VERTICAL)
+                cli_print_vertical(stdout, r, c->skip_column_names);
+            else if (c->output == OUT_TABLE)
+                cli_print_table(stdout, r, c->skip_column_names, c->quick);
+            else
+                print_result_set(c, r);
+        }
+        if (c->verbose >= 2)
+            print_summary(r);
+    }
 }
 
 /* Run one statement; 0 on success, 1 after reporting an error.
@@ -608,13 +658,19 @@ static void print_results(const cli *c, const myr_result *head)
  * The future API rather than myr_query_sync: when a statement fails after
  * some of its result sets arrived (a CALL whose second SELECT fails), the
  * future still holds those, and the reference prints them before the error. */
-static int run_query(cli *c, cli_splitter *s, const char *sql, size_t len, unsigned long line)
+static int run_query(cli *c, cli_splitter *s, const char *sql, size_t len, unsigned long line,
+                     bool vertical)
 {
     myr_future *f;
     myr_result *res;
     const myr_result *r, *last = NULL;
     int status;
 
+    if (c->verbose) {
+        fputs("--------------\n", stdout);
+        fwrite(sql, 1, len, stdout);
+        fputs("\n--------------\n\n", stdout);
+    }
     f = myr_query(c->conn, sql, len);
     if (!f) {
         fprintf(stderr, "%s: out of memory\n", progname);
@@ -622,7 +678,7 @@ static int run_query(cli *c, cli_splitter *s, const char *sql, size_t len, unsig
     }
     status = myr_await(f, -1);
     res = myr_future_take_result(f);
-    print_results(c, res);
+    print_results(c, res, vertical);
     for (r = res; r; r = myr_result_next(r))
         last = r;
     if (status != 0) {
@@ -696,7 +752,9 @@ static int on_item(void *arg, cli_item kind, const char *text, size_t len, unsig
 
     switch (kind) {
     case CLI_ITEM_QUERY:
-        return run_query(c, rc->s, text, len, line);
+    case CLI_ITEM_QUERY_VERTICAL:
+        /* --force: report the error and go on with the next statement. */
+        return run_query(c, rc->s, text, len, line, kind == CLI_ITEM_QUERY_VERTICAL) && !c->force;
     case CLI_ITEM_USE:
         return run_use(c, rc->s, text, line);
     case CLI_ITEM_ERROR:
@@ -801,6 +859,10 @@ int main(int argc, char **argv)
         return rc == 1 ? 0 : rc == 3 ? 1 : rc;
     }
 
+    /* On a terminal (stdin and stdout), results are tables unless -B. */
+    if (!c.batch_given && c.output == OUT_TAB && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+        c.output = OUT_TABLE;
+
     /* Where to connect, by the reference's rules: a host other than
      * "localhost" means TCP; with localhost (or none), the last of -P
      * (TCP) and -S (socket) decides, and the socket is the default. */
@@ -848,6 +910,8 @@ int main(int argc, char **argv)
     }
 
     rc = run_input(&c);
+    if (c.verbose >= 2)
+        fputs("Bye\n", stdout);
     fflush(stdout);
 
     memset(&err, 0, sizeof(err));

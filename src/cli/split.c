@@ -335,7 +335,7 @@ static int run_command(cli_splitter *s, enum cmd_id id, const char *text)
 
 /* Send the pending statement: trailing whitespace and control characters
  * are cut (remove_cntrl); an empty statement is skipped. */
-static int send_stmt(cli_splitter *s)
+static int send_stmt_as(cli_splitter *s, cli_item kind)
 {
     int rc = 0;
     size_t n = s->stmt_len;
@@ -344,10 +344,15 @@ static int send_stmt(cli_splitter *s)
         n--;
     if (n > 0) {
         s->stmt[n] = '\0';
-        rc = emit(s, CLI_ITEM_QUERY, s->stmt, n);
+        rc = emit(s, kind, s->stmt, n);
     }
     s->stmt_len = 0;
     return rc;
+}
+
+static int send_stmt(cli_splitter *s)
+{
+    return send_stmt_as(s, CLI_ITEM_QUERY);
 }
 
 /* A statement ended at a delimiter: it may be a client command. */
@@ -363,10 +368,8 @@ static int end_stmt(cli_splitter *s)
     if (id == CMD_NONE)
         return send_stmt(s);
     if (id == CMD_GO || id == CMD_EGO) {
-        /* "go;" and "ego;" hand the text "go" to com_go: the server gets it. */
-        if (id == CMD_EGO)
-            return emit_str(s, CLI_ITEM_UNSUPPORTED, "ego");
-        return send_stmt(s);
+        /* "go;" and "ego;" hand their own text to com_go: the server gets it. */
+        return send_stmt_as(s, id == CMD_EGO ? CLI_ITEM_QUERY_VERTICAL : CLI_ITEM_QUERY);
     }
     rc = run_command(s, id, s->stmt);
     /* A quit leaves its own text pending: the reference then sends it. */
@@ -445,6 +448,8 @@ static int add_line(cli_splitter *s, char *line, size_t len)
             }
             if (id == CMD_GO) {
                 rc = send_stmt(s);
+            } else if (id == CMD_EGO) {
+                rc = send_stmt_as(s, CLI_ITEM_QUERY_VERTICAL);
             } else if (id == CMD_CLEAR) {
                 s->stmt_len = 0;
                 rc = 0;

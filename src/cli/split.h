@@ -27,6 +27,8 @@ typedef enum cli_item {
                              the callback returns 0 */
     CLI_ITEM_FATAL,       /* text: like ERROR, but the input ends here */
     CLI_ITEM_UNSUPPORTED, /* text: a client command myring does not have */
+    CLI_ITEM_QUERY_VERTICAL, /* text: a statement ended by \G (or ego): its
+                                results are shown vertically */
     CLI_ITEM__LAST
 } cli_item;
 

@@ -93,9 +93,21 @@ int myr__ok_parse(const uint8_t *p, size_t len, uint32_t caps, myr__ok *ok)
                     return MYR_EMALFORMED;
             }
         }
-    } else {
-        ok->info = p + pos;
-        ok->info_len = len - pos;
+    } else if (pos < len) {
+        /* The protocol documents string<EOF> here, but MariaDB and MySQL
+         * write the info length-prefixed (and libmariadb reads it so). Take
+         * the prefix when it spans exactly the rest of the packet, else the
+         * bytes as they are. */
+        uint64_t slen;
+        const uint8_t *s;
+        n = myr__lenenc_str(p + pos, len - pos, &s, &slen);
+        if (n != 0 && pos + n == len) {
+            ok->info = s;
+            ok->info_len = (size_t)slen;
+        } else {
+            ok->info = p + pos;
+            ok->info_len = len - pos;
+        }
     }
     if (ok->info_len == 0)
         ok->info = NULL;

@@ -132,6 +132,20 @@ run_case opt.skip_print   /dev/null --skip-print-query-on-error "${CONN[@]}" -e 
 run_case opt.two_e        /dev/null "${CONN[@]}" -e "select 1 as a;" -e "select 2 as b"
 MYSQL_PWD=$PW run_case opt.mysql_pwd "$Q" -h "$H" -P "$P" -u "$U" "$DB"
 
+# ---------------------------------------------------------- output layouts
+L="$WORK/layout.sql"
+sed -e "s/__T__/$PREFIX/g" "$HERE/layout.sql" >"$L"
+run_case layout.table        "$L" -t "${CONN[@]}"
+run_case layout.table_N      "$L" -t -N "${CONN[@]}"
+run_case layout.table_quick  "$L" -t -q "${CONN[@]}"
+run_case layout.batch_table  "$L" -B -t "${CONN[@]}"
+run_case layout.vertical     "$L" -E "${CONN[@]}"
+run_case layout.vertical_N   "$L" --vertical -N "${CONN[@]}"
+run_case layout.verbose      "$L" -v "${CONN[@]}"
+run_case layout.verbose2     "$L" -vv "${CONN[@]}"
+run_case layout.force        "$L" -f "${CONN[@]}"
+run_case layout.force_all    "$L" --force --table --verbose --verbose "${CONN[@]}"
+
 # ----------------------------------------------------------- input quirks
 printf 'select 1 as a;\nselect "a\0b";\nselect 2 as b;\n' >"$WORK/nul.sql"
 run_case input.nul_byte "$WORK/nul.sql" "${CONN[@]}"
