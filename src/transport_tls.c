@@ -509,10 +509,20 @@ static void tls_free(myr_conn *c)
     c->tls = NULL;
 }
 
-static int is_ip(const char *host)
+/* 1 if host is an IP address literal; an IPv6 one is rewritten into ip6
+ * the way wolfSSL prints the IP SANs it compares with (eight groups of four
+ * upper-case hex digits: "::1" is 0000:...:0001). */
+static int is_ip(const char *host, char ip6[40])
 {
     unsigned char a[16];
-    return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+    ip6[0] = '\0';
+    if (inet_pton(AF_INET, host, a) == 1)
+        return 1;
+    if (inet_pton(AF_INET6, host, a) != 1)
+        return 0;
+    for (int i = 0; i < 8; i++)
+        snprintf(ip6 + 5 * i, 6, "%02X%02X%s", a[2 * i], a[2 * i + 1], i < 7 ? ":" : "");
+    return 1;
 }
 
 static int tls_start(myr_conn *c, const void *raw, size_t n, char *why, size_t wl)
@@ -540,7 +550,8 @@ static int tls_start(myr_conn *c, const void *raw, size_t n, char *why, size_t w
     wolfSSL_SetIOReadCtx(t->ssl, c);
     wolfSSL_SetIOWriteCtx(t->ssl, c);
     const char *host = o->host && c->addr_family != AF_UNIX ? o->host : "localhost";
-    int ip = is_ip(host);
+    char ip6[40];
+    int ip = is_ip(host, ip6);
     if (!ip && wolfSSL_UseSNI(t->ssl, WOLFSSL_SNI_HOST_NAME, host, (unsigned short)strlen(host)) !=
                    WOLFSSL_SUCCESS) {
         snprintf(why, wl, "cannot set the server name (SNI) '%.200s'", host);
@@ -549,7 +560,8 @@ static int tls_start(myr_conn *c, const void *raw, size_t n, char *why, size_t w
     if (verify) {
         wolfSSL_set_verify(t->ssl, WOLFSSL_VERIFY_PEER, NULL);
         if (mode == MYR_SSL_VERIFY_IDENTITY) {
-            int ok = ip ? wolfSSL_X509_VERIFY_PARAM_set1_ip_asc(wolfSSL_get0_param(t->ssl), host)
+            int ok = ip ? wolfSSL_X509_VERIFY_PARAM_set1_ip_asc(wolfSSL_get0_param(t->ssl),
+                                                                ip6[0] ? ip6 : host)
                         : wolfSSL_check_domain_name(t->ssl, host);
             if (ok != WOLFSSL_SUCCESS) {
                 snprintf(why, wl, "cannot set the host name '%.200s' to check", host);

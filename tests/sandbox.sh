@@ -20,8 +20,11 @@
 # Users (all with ALL PRIVILEGES ON *.* WITH GRANT OPTION):
 #   myr / myr_pw  (mysql_native_password)   at '%', 'localhost', '127.0.0.1', '::1'
 #   myr_nopw      (no password)             same hosts
+#   myr_ssl / myr_pw  REQUIRE SSL;  myr_x509 / myr_pw  REQUIRE X509 (privileges on myr_test)
 # Database: myr_test.  TLS: a throwaway CA + server certificate in DIR/tls when
-# openssl is available (exported as MYR_TEST_SSL_CA).
+# openssl is available (exported as MYR_TEST_SSL_CA; also MYR_TEST_SSL_CERT/KEY,
+# a client certificate, and MYR_TEST_SSL_OTHER_CA, an unrelated CA). The server
+# certificate names localhost and ::1, not 127.0.0.1 (see make_tls).
 #
 # Environment knobs: MYR_SANDBOX_DIR, MYR_SANDBOX_PORT (preferred port, default
 # 13306), MYR_SANDBOX_TIMEOUT (seconds to wait for start/stop, default 60).
@@ -37,6 +40,8 @@ USER_NAME=myr
 USER_PW=myr_pw
 NOPW_USER=myr_nopw
 DB_NAME=myr_test
+SSL_USER=myr_ssl      # REQUIRE SSL, password myr_pw
+X509_USER=myr_x509    # REQUIRE X509, password myr_pw
 
 log() { echo "sandbox: $*" >&2; }
 die() { echo "sandbox: error: $*" >&2; exit 1; }
@@ -230,10 +235,17 @@ find_plugin_dir() {
 }
 
 # A throwaway CA + server certificate so TLS tests have something to talk to.
+# The server certificate names DNS:localhost and IP:::1 but NOT 127.0.0.1:
+# host-name verification passes for "localhost" and "::1" and fails, as it
+# must, for 127.0.0.1 (the name-mismatch case). Also a client certificate
+# from the same CA (for the REQUIRE X509 user) and an unrelated second CA
+# (the unknown-CA case). TLS_LAYOUT bumps when the set changes.
+TLS_LAYOUT=2
 make_tls() {
-  [ -f "$DIR/tls/server-cert.pem" ] && return 0
+  [ -f "$DIR/tls/server-cert.pem" ] && [ "$(cat "$DIR/tls/layout" 2>/dev/null)" = "$TLS_LAYOUT" ] && return 0
   command -v openssl >/dev/null 2>&1 || { log "openssl not found: the sandbox runs without TLS"; return 0; }
   local t=$DIR/tls
+  rm -rf "$t"
   mkdir -p "$t"
   (
     cd "$t"
@@ -241,10 +253,18 @@ make_tls() {
       -keyout ca-key.pem -out ca.pem
     openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
       -keyout server-key.pem -out server.csr
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nbasicConstraints=CA:FALSE\n' > ext.cnf
+    printf 'subjectAltName=DNS:localhost,IP:::1\nbasicConstraints=CA:FALSE\n' > ext.cnf
     openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 3650 \
       -extfile ext.cnf -out server-cert.pem
-    rm -f server.csr ext.cnf
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=myr_x509" \
+      -keyout client-key.pem -out client.csr
+    printf 'basicConstraints=CA:FALSE\n' > ext.cnf
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 3650 \
+      -extfile ext.cnf -out client-cert.pem
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=myring other CA" \
+      -keyout other-ca-key.pem -out other-ca.pem
+    rm -f server.csr client.csr ext.cnf
+    echo "$TLS_LAYOUT" > layout
   ) >/dev/null 2>&1 || { log "could not make TLS certificates: the sandbox runs without TLS"; rm -rf "$t"; }
 }
 
@@ -283,6 +303,14 @@ create_users() {
     q+="CREATE USER IF NOT EXISTS '$NOPW_USER'@'$h';"
     q+="ALTER USER '$NOPW_USER'@'$h' IDENTIFIED VIA mysql_native_password USING '';"
     q+="GRANT ALL PRIVILEGES ON *.* TO '$NOPW_USER'@'$h' WITH GRANT OPTION;"
+  done
+  # TLS users: one that must come over TLS, one that must show a client
+  # certificate from the sandbox CA (tls/client-cert.pem).
+  for h in '%' 'localhost' '127.0.0.1' '::1'; do
+    q+="CREATE USER IF NOT EXISTS '$SSL_USER'@'$h' IDENTIFIED BY '$USER_PW' REQUIRE SSL;"
+    q+="CREATE USER IF NOT EXISTS '$X509_USER'@'$h' IDENTIFIED BY '$USER_PW' REQUIRE X509;"
+    q+="GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$SSL_USER'@'$h';"
+    q+="GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$X509_USER'@'$h';"
   done
   q+="CREATE DATABASE IF NOT EXISTS \`$DB_NAME\`;"
   q+="FLUSH PRIVILEGES;"
@@ -438,6 +466,11 @@ do_env() {
   printf 'export MYR_TEST_USER_NOPW=%s\n' "$NOPW_USER"
   if [ -f "$DIR/tls/ca.pem" ]; then
     printf 'export MYR_TEST_SSL_CA=%q\n' "$DIR/tls/ca.pem"
+    printf 'export MYR_TEST_SSL_CERT=%q\n' "$DIR/tls/client-cert.pem"
+    printf 'export MYR_TEST_SSL_KEY=%q\n' "$DIR/tls/client-key.pem"
+    printf 'export MYR_TEST_SSL_OTHER_CA=%q\n' "$DIR/tls/other-ca.pem"
+    printf 'export MYR_TEST_USER_SSL=%s\n' "$SSL_USER"
+    printf 'export MYR_TEST_USER_X509=%s\n' "$X509_USER"
   fi
   printf 'export MYR_SANDBOX_DIR=%q\n' "$DIR"
 }

@@ -40,6 +40,17 @@ static myr_conn *connect_mode(int unix_socket, int mode, myr_error *err)
     return c;
 }
 
+static myr_conn *connect_verified(int mode, const char *host, const char *ca, myr_error *err)
+{
+    myr_conn_opts *o = sandbox_opts(0);
+    assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_HOST, host), 0);
+    assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, mode), 0);
+    assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_SSL_CA, ca), 0);
+    myr_conn *c = myr_connect_sync(NULL, o, err);
+    myr_conn_opts_free(o);
+    return c;
+}
+
 static void expect_tls(myr_conn *c)
 {
     const char *v = myr_conn_tls_version(c);
@@ -106,17 +117,143 @@ static void test_required_and_verify_ca(void **state)
     expect_tls(c);
     myr_close_sync(c, NULL);
 
-    for (int mode = MYR_SSL_VERIFY_CA; mode <= MYR_SSL_VERIFY_IDENTITY; mode++) {
-        myr_conn_opts *o = sandbox_opts(0);   /* host 127.0.0.1: an IP SAN of the certificate */
-        assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, mode), 0);
-        assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_SSL_CA, sandbox_env("MYR_TEST_SSL_CA")), 0);
-        c = myr_connect_sync(NULL, o, &err);
+    /* VERIFY_CA checks the chain only: 127.0.0.1 (not named by the
+     * certificate) passes. VERIFY_IDENTITY: "localhost" (a DNS SAN) and
+     * "::1" (an IP SAN) pass. */
+    static const struct { int mode; const char *host; } ok[] = {
+        {MYR_SSL_VERIFY_CA, "127.0.0.1"},
+        {MYR_SSL_VERIFY_IDENTITY, "localhost"},
+        {MYR_SSL_VERIFY_IDENTITY, "::1"},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        c = connect_verified(ok[i].mode, ok[i].host, sandbox_env("MYR_TEST_SSL_CA"), &err);
         if (c == NULL)
-            fail_msg("mode %d: %u %s", mode, err.mysql_errno, err.message);
+            fail_msg("mode %d host %s: %u %s", ok[i].mode, ok[i].host, err.mysql_errno, err.message);
         expect_tls(c);
         myr_close_sync(c, NULL);
-        myr_conn_opts_free(o);
     }
+}
+
+/* The sandbox's certificate names localhost and ::1, not 127.0.0.1. */
+static void test_name_mismatch_fails_2026(void **state)
+{
+    (void)state;
+    myr_error err;
+    myr_conn *c = connect_verified(MYR_SSL_VERIFY_IDENTITY, "127.0.0.1", sandbox_env("MYR_TEST_SSL_CA"), &err);
+    assert_null(c);
+    assert_int_equal(err.code, MYR_ETLS);
+    assert_int_equal(err.mysql_errno, 2026);
+    assert_non_null(strstr(err.message, "name mismatch"));
+    assert_non_null(strstr(err.message, "127.0.0.1"));
+}
+
+static void test_other_ca_fails_2026(void **state)
+{
+    (void)state;
+    myr_error err;
+    for (int mode = MYR_SSL_VERIFY_CA; mode <= MYR_SSL_VERIFY_IDENTITY; mode++) {
+        myr_conn *c = connect_verified(mode, "localhost", sandbox_env("MYR_TEST_SSL_OTHER_CA"), &err);
+        assert_null(c);
+        assert_int_equal(err.mysql_errno, 2026);
+        assert_non_null(strstr(err.message, "unknown CA"));
+    }
+    /* The same CA file with REQUIRED: not checked, so it connects. */
+    myr_conn *c = connect_verified(MYR_SSL_REQUIRED, "localhost", sandbox_env("MYR_TEST_SSL_OTHER_CA"), &err);
+    assert_non_null(c);
+    myr_close_sync(c, NULL);
+}
+
+static myr_conn *connect_user(const char *user, int mode, int with_cert, myr_error *err)
+{
+    myr_conn_opts *o = sandbox_opts(0);
+    assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_USER, user), 0);
+    assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, mode), 0);
+    if (with_cert) {
+        assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_SSL_CERT, sandbox_env("MYR_TEST_SSL_CERT")), 0);
+        assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_SSL_KEY, sandbox_env("MYR_TEST_SSL_KEY")), 0);
+    }
+    myr_conn *c = myr_connect_sync(NULL, o, err);
+    myr_conn_opts_free(o);
+    return c;
+}
+
+static void test_require_ssl_user(void **state)
+{
+    (void)state;
+    const char *u = sandbox_env("MYR_TEST_USER_SSL");
+    myr_error err;
+    myr_conn *c = connect_user(u, MYR_SSL_DISABLED, 0, &err);
+    assert_null(c);
+    assert_int_equal(err.mysql_errno, 1045);   /* the server refuses it in clear */
+    c = connect_user(u, MYR_SSL_PREFERRED, 0, &err);
+    if (c == NULL)
+        fail_msg("%u %s", err.mysql_errno, err.message);
+    expect_tls(c);
+    myr_close_sync(c, NULL);
+}
+
+static void test_require_x509_user(void **state)
+{
+    (void)state;
+    const char *u = sandbox_env("MYR_TEST_USER_X509");
+    myr_error err;
+    myr_conn *c = connect_user(u, MYR_SSL_REQUIRED, 0, &err);
+    assert_null(c);
+    assert_int_equal(err.mysql_errno, 1045);   /* TLS but no certificate */
+    c = connect_user(u, MYR_SSL_REQUIRED, 1, &err);
+    if (c == NULL)
+        fail_msg("%u %s", err.mysql_errno, err.message);
+    expect_tls(c);
+    myr_close_sync(c, NULL);
+    /* A key that is not the certificate's: refused before connecting. */
+    myr_conn_opts *o = sandbox_opts(0);
+    assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, MYR_SSL_REQUIRED), 0);
+    assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_SSL_CERT, sandbox_env("MYR_TEST_SSL_CERT")), 0);
+    char other_key[4096];
+    snprintf(other_key, sizeof other_key, "%s/tls/server-key.pem", sandbox_env("MYR_SANDBOX_DIR"));
+    assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_SSL_KEY, other_key), 0);
+    assert_null(myr_connect_sync(NULL, o, &err));
+    assert_int_equal(err.mysql_errno, 2026);
+    assert_non_null(strstr(err.message, "does not match"));
+    myr_conn_opts_free(o);
+}
+
+static void test_versions_and_ciphers(void **state)
+{
+    (void)state;
+    static const struct { const char *version, *cipher, *want_version, *want_cipher; } cases[] = {
+        {"TLSv1.2", NULL, "TLSv1.2", "ECDHE-RSA-CHACHA20-POLY1305"},
+        {"TLSv1.3", NULL, "TLSv1.3", "TLS_CHACHA20_POLY1305_SHA256"},
+        {"TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256", "TLSv1.2", "ECDHE-RSA-AES128-GCM-SHA256"},
+        {"TLSv1.3", "TLS13-AES256-GCM-SHA384", "TLSv1.3", "TLS_AES_256_GCM_SHA384"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        myr_conn_opts *o = sandbox_opts(0);
+        assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, MYR_SSL_REQUIRED), 0);
+        assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_TLS_VERSION, cases[i].version), 0);
+        assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_SSL_CIPHER, cases[i].cipher), 0);
+        myr_error err;
+        myr_conn *c = myr_connect_sync(NULL, o, &err);
+        myr_conn_opts_free(o);
+        if (c == NULL)
+            fail_msg("case %zu: %u %s", i, err.mysql_errno, err.message);
+        char *v = server_ssl(c, "Ssl_version"), *ci = server_ssl(c, "Ssl_cipher");
+        assert_string_equal(v, cases[i].want_version);
+        assert_string_equal(ci, cases[i].want_cipher);
+        assert_string_equal(myr_conn_tls_version(c), cases[i].want_version);
+        free(v);
+        free(ci);
+        myr_close_sync(c, NULL);
+    }
+    /* A list with nothing usable: 2026 naming it. */
+    myr_conn_opts *o = sandbox_opts(0);
+    assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, MYR_SSL_REQUIRED), 0);
+    assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_SSL_CIPHER, "NO-SUCH-CIPHER"), 0);
+    myr_error err;
+    assert_null(myr_connect_sync(NULL, o, &err));
+    assert_int_equal(err.mysql_errno, 2026);
+    assert_non_null(strstr(err.message, "NO-SUCH-CIPHER"));
+    myr_conn_opts_free(o);
 }
 
 static void test_unknown_ca_fails_2026(void **state)
@@ -237,6 +374,7 @@ static void test_many_connections_one_loop(void **state)
     enum { N = 100 };
     myr_future *fs[N];
     myr_conn_opts *o = sandbox_opts(0);
+    assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_HOST, "localhost"), 0);
     assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, MYR_SSL_VERIFY_IDENTITY), 0);
     assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_SSL_CA, sandbox_env("MYR_TEST_SSL_CA")), 0);
     for (int i = 0; i < N; i++)
@@ -293,6 +431,11 @@ int main(void)
         cmocka_unit_test(test_unix_socket_preferred_plain_required_tls),
         cmocka_unit_test(test_required_and_verify_ca),
         cmocka_unit_test(test_unknown_ca_fails_2026),
+        cmocka_unit_test(test_name_mismatch_fails_2026),
+        cmocka_unit_test(test_other_ca_fails_2026),
+        cmocka_unit_test(test_require_ssl_user),
+        cmocka_unit_test(test_require_x509_user),
+        cmocka_unit_test(test_versions_and_ciphers),
         cmocka_unit_test(test_required_without_server_tls_fails_2026),
         cmocka_unit_test(test_big_values_over_tls),
         cmocka_unit_test(test_pipelined_over_tls),
