@@ -122,6 +122,10 @@ struct myr_stmt {
     uint8_t valid;             /* prepared on the server, not invalidated since */
     myr_result *meta;          /* column definitions from the prepare (no rows), or NULL */
 };
+/* String and blob parameters of at least MYR__LONG_DATA_MIN bytes are
+ * sent ahead of the execute with COM_STMT_SEND_LONG_DATA, in chunks. */
+#define MYR__LONG_DATA_MIN (1u << 20)
+#define MYR__LONG_DATA_CHUNK (4u << 20)
 /* What an execute's encode gets (arg). */
 typedef struct myr__exec_arg {
     const myr_stmt *stmt;

@@ -145,7 +145,37 @@ int myr__stmt_execute_encode(const myr__cmd_kind *k, myr__buf *out, uint8_t *seq
     (void)k;
     (void)len;
     const myr__exec_arg *a = arg;
-    return myr__stmt_execute_build(out, seq, a->stmt->id, a->params, a->n, NULL);
+    /* Large values go ahead in COM_STMT_SEND_LONG_DATA packets (no reply),
+     * each its own command with its own sequence; the execute leaves them
+     * out. */
+    uint8_t small[64], *mask = NULL;
+    size_t before = out->len;
+    int rc = 0;
+    for (size_t i = 0; i < a->n && rc == 0; i++) {
+        const myr_param *p = &a->params[i];
+        if ((p->type != MYR_PARAM_STR && p->type != MYR_PARAM_BLOB) || p->v.bytes.len < MYR__LONG_DATA_MIN)
+            continue;
+        if (mask == NULL) {
+            mask = a->n <= sizeof small ? small : myr__calloc(1, a->n);
+            if (mask == NULL)
+                return MYR_ENOMEM;
+            memset(mask, 0, a->n <= sizeof small ? sizeof small : 0);
+        }
+        mask[i] = 1;
+        const uint8_t *b = p->v.bytes.ptr;
+        for (size_t at = 0; at < p->v.bytes.len && rc == 0; at += MYR__LONG_DATA_CHUNK) {
+            size_t n = p->v.bytes.len - at < MYR__LONG_DATA_CHUNK ? p->v.bytes.len - at : MYR__LONG_DATA_CHUNK;
+            uint8_t lseq = 0;
+            rc = myr__stmt_long_data_build(out, &lseq, a->stmt->id, (uint16_t)i, b + at, n);
+        }
+    }
+    if (rc == 0)
+        rc = myr__stmt_execute_build(out, seq, a->stmt->id, a->params, a->n, mask);
+    if (rc != 0)
+        out->len = before;
+    if (mask != NULL && mask != small)
+        myr__free(mask);
+    return rc;
 }
 
 void myr__stmt_execute_finish(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err)

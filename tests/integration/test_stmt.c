@@ -423,6 +423,93 @@ static void test_untaken_and_orphaned(void **state)
     close_stmt(s);
 }
 
+static long session_status(myr_conn *c, const char *name)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SHOW SESSION STATUS LIKE '%s'", name);
+    myr_error err;
+    myr_result *r = myr_query_sync(c, sql, strlen(sql), &err);
+    assert_non_null(r);
+    long v = atol(myr_result_value(r, 0, 1, NULL));
+    myr_result_free(r);
+    return v;
+}
+
+/* 1,000 executes queued without waiting leave in one send and resolve in
+ * order, each with its own result. */
+static void test_pipelined_executes(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    myr_stmt *s = prepare(g_conn, "SELECT ? * 2, CONCAT('row ', ?)");
+    static myr_future *fs[N];
+    uint64_t sent0 = g_conn->sent_pos;
+    size_t out0 = myr__buf_unread(&g_conn->out);
+    for (int i = 0; i < N; i++) {
+        char tag[16];
+        snprintf(tag, sizeof tag, "%d", i);
+        myr_param p[2] = {myr_param_i64(i), myr_param_str(tag, strlen(tag))};
+        fs[i] = myr_stmt_execute(s, p, 2);
+        assert_false(myr_future_done(fs[i]));
+    }
+    size_t queued = myr__buf_unread(&g_conn->out) - out0;
+    assert_true(queued > N * 20);   /* all of them wait in the outgoing buffer */
+    assert_int_equal(g_conn->ncmds, N);
+    /* One tick: everything queued is handed to the kernel as one send. */
+    assert_true(myr_loop_run_once(myr_conn_loop(g_conn), 0) >= 0);
+    assert_int_equal(myr__buf_unread(&g_conn->out), 0);
+    assert_int_equal((g_conn->sent_pos - sent0) + myr__buf_unread(&g_conn->sending), queued);
+    assert_int_equal(myr_gather(fs, N, 20000), 0);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(myr_future_status(fs[i]), 0);
+        myr_result *r = myr_future_take_result(fs[i]);
+        char want[32];
+        snprintf(want, sizeof want, "%d", i * 2);
+        assert_string_equal(myr_result_value(r, 0, 0, NULL), want);
+        snprintf(want, sizeof want, "row %d", i);
+        assert_string_equal(myr_result_value(r, 0, 1, NULL), want);
+        myr_result_free(r);
+        myr_future_free(fs[i]);
+    }
+    close_stmt(s);
+}
+
+/* Parameters of 1 MiB and more go ahead as COM_STMT_SEND_LONG_DATA. */
+static void test_long_data(void **state)
+{
+    (void)state;
+    size_t big = 20u << 20, mid = (1u << 20) + 3;   /* 20 MiB: several chunks and frames */
+    char *a = malloc(big), *b = malloc(mid);
+    assert_non_null(a);
+    assert_non_null(b);
+    for (size_t i = 0; i < big; i++)
+        a[i] = (char)(i * 7 + (i >> 13));
+    for (size_t i = 0; i < mid; i++)
+        b[i] = (char)('a' + i % 26);
+    long before = session_status(g_conn, "Com_stmt_send_long_data");
+    myr_stmt *s = prepare(g_conn, "SELECT LENGTH(?), ?, ?, ?");
+    myr_param p[4] = {myr_param_blob(a, big), myr_param_blob(a, big), myr_param_str(b, mid),
+                      myr_param_i64(7)};
+    myr_result *r = execute(s, p, 4);
+    long after = session_status(g_conn, "Com_stmt_send_long_data");
+    assert_int_equal(after - before, 2 * 5 + 1);   /* 20 MiB in 4 MiB chunks, twice; 1 MiB once */
+    char want[64];
+    size_t len;
+    snprintf(want, sizeof want, "%zu", big);
+    assert_string_equal(myr_result_value(r, 0, 0, NULL), want);
+    const char *v = myr_result_value(r, 0, 1, &len);
+    assert_int_equal(len, big);
+    assert_memory_equal(v, a, big);
+    v = myr_result_value(r, 0, 2, &len);
+    assert_int_equal(len, mid);
+    assert_memory_equal(v, b, mid);
+    assert_string_equal(myr_result_value(r, 0, 3, NULL), "7");
+    myr_result_free(r);
+    free(a);
+    free(b);
+    close_stmt(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +521,8 @@ int main(void)
         cmocka_unit_test(test_server_errors),
         cmocka_unit_test(test_reset_invalidates),
         cmocka_unit_test(test_untaken_and_orphaned),
+        cmocka_unit_test(test_pipelined_executes),
+        cmocka_unit_test(test_long_data),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
