@@ -207,6 +207,35 @@ MYR_API myr_conn *myr_future_conn(const myr_future *f);
 MYR_API void myr_future_set_data(myr_future *f, void *data);
 MYR_API void *myr_future_data(const myr_future *f);
 
+/* Cancel the operation behind f. Returns 0 when cancellation started: f
+ * then resolves with MYR_ECANCELED (its callback runs from the loop, as
+ * ever), whatever arrives after this call. MYR_EINVAL when f is NULL or already
+ * resolved (a result that arrived before the call is kept: f keeps its
+ * outcome), MYR_ENOTSUP for futures that cannot be canceled (a close, a
+ * to_thread function), MYR_ETHREAD/MYR_EFORKED from the wrong thread or
+ * process. May be called from a callback.
+ *   - A command (query, ping, select_db, reset, a statement prepare or
+ *     execute) not sent yet leaves the
+ *     pipeline and never reaches the server; the others are unaffected.
+ *   - A command sent is killed on the server (KILL QUERY <thread id> over a
+ *     side connection the loop makes once per server and login, and
+ *     reuses); its response is read and discarded, so the connection stays
+ *     usable, and so do the commands queued behind it. If the server ended
+ *     the command because of the kill (error 1317, or SLEEP() returning 1)
+ *     or finished it anyway, f still resolves MYR_ECANCELED (a server
+ *     error number, e.g. 1317, is kept in mysql_errno). A kill only ever
+ *     hits the command it is meant for: while a canceled command that was
+ *     sent is being drained, new commands on its connection wait (they
+ *     leave as soon as it is); a canceled command that is sent but not
+ *     running yet is killed when it becomes the running one (or discarded if
+ *     it ends first); a canceled command with commands that were sent after
+ *     it and are not canceled is not killed (the kill could hit them): it
+ *     runs to its end and its result is discarded. If the side connection
+ *     cannot be made, the command is discarded the same way.
+ *   - A connect: the connection attempt ends (nothing more is sent).
+ *   - A sleep or a promise: resolves MYR_ECANCELED now. */
+MYR_API int myr_cancel(myr_future *f);
+
 /* Run the loop until f resolves or timeout_ms passes (-1 = no limit).
  * Returns myr_future_status(f), or MYR_ETIMEDOUT if the wait ran out (f stays
  * pending and usable). Returns once the due callbacks have run. If the loop

@@ -5,6 +5,8 @@
  * every kind alike through these entries; prepared statements and cancel
  * add entries here.
  */
+#include <stdio.h>
+
 #include "conn_internal.h"
 
 /* A command byte and its argument in one packet (COM_QUERY, COM_PING, ...). */
@@ -64,6 +66,26 @@ static void finish_quit(myr_conn *c, myr__cmd *cmd, int status, const myr_error 
     }
 }
 
+/* KILL QUERY <thread id> (arg: the uint32_t id), sent on a side connection
+ * to stop another connection's running statement. */
+static int encode_kill(const myr__cmd_kind *k, myr__buf *out, uint8_t *seq, const void *arg,
+                       size_t len)
+{
+    (void)len;
+    char sql[32];
+    int n = snprintf(sql, sizeof sql, "KILL QUERY %u", (unsigned)*(const uint32_t *)arg);
+    return myr__cmd_build_seq(out, k->com, sql, (size_t)n, seq);
+}
+
+/* KILL: no future; the record it belongs to is told (and freed). */
+static void finish_kill(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err)
+{
+    (void)c;
+    myr__results_clear(&cmd->res);
+    myr__kill *k = (myr__kill *)cmd;
+    k->done(k, status, err);
+}
+
 const myr__cmd_kind myr__cmd_query = {
     .name = "QUERY", .com = MYR__COM_QUERY, .fut_kind = MYR__FUT_RESULT, .reply = 1,
     .encode = encode_simple, .sink = &myr__results_sink, .finish = finish_result,
@@ -97,4 +119,8 @@ const myr__cmd_kind myr__cmd_stmt_execute = {
 const myr__cmd_kind myr__cmd_stmt_close = {
     .name = "STMT_CLOSE", .com = MYR__COM_STMT_CLOSE, .fut_kind = MYR__FUT_PLAIN, .reply = 0,
     .encode = myr__stmt_close_encode, .sink = NULL, .finish = finish_stmt_close,
+};
+const myr__cmd_kind myr__cmd_kill = {
+    .name = "KILL QUERY", .com = MYR__COM_QUERY, .fut_kind = MYR__FUT_PLAIN, .reply = 1,
+    .encode = encode_kill, .sink = &myr__results_sink, .finish = finish_kill,
 };

@@ -35,6 +35,10 @@ static void conn_on_release(ur_owner *o)
         c->fd = -1;
     }
     c->released = 1;
+    if (c->kill != NULL) {   /* a KILL for it is still out: it must not come back here */
+        c->kill->target = NULL;
+        c->kill = NULL;
+    }
     if (c->job_busy)
         return;   /* the resolver job frees it when it comes back */
     myr_future *close_fut = c->close_fut;
@@ -205,8 +209,10 @@ static int pick_target(myr_conn *c)
 }
 
 /* How the loop reaches its connections (it sits below them). */
-static const myr__conn_hooks conn_hooks = {.flush = myr__conn_flush, .free = myr_conn_free,
-                                           .deliver = myr__conn_deliver};
+static const myr__conn_hooks conn_hooks = {
+    .flush = myr__conn_flush, .free = myr_conn_free, .deliver = myr__conn_deliver,
+    .kill = myr__side_kill, .connect = myr_connect, .end = myr__sides_end,
+};
 
 static myr_conn *conn_new(myr_loop *loop, const myr_conn_opts *opts)
 {
@@ -224,6 +230,7 @@ static myr_conn *conn_new(myr_loop *loop, const myr_conn_opts *opts)
     c->fd = -1;
     ur_owner_init(&c->owner, loop->ur, conn_complete, conn_on_release);
     ur_timer_init(&c->timer, on_timer);
+    ur_timer_init(&c->kill_timer, myr__conn_kill_timer);
     myr__pkt_reader_init(&c->reader);
     c->loop_next = loop->conns;
     if (loop->conns)

@@ -41,7 +41,14 @@ static myr__cmd *first_reply(const myr_conn *c)
 
 int myr__conn_queue(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t len, myr_future *fut)
 {
-    myr__cmd *cmd = fut ? &fut->cmd : myr__calloc(1, sizeof *cmd);
+    return myr__conn_queue_cmd(c, k, arg, len, fut, NULL);
+}
+
+int myr__conn_queue_cmd(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t len,
+                        myr_future *fut, myr__cmd *own)
+{
+    int allocated = own == NULL && fut == NULL;
+    myr__cmd *cmd = own ? own : fut ? &fut->cmd : myr__calloc(1, sizeof *cmd);
     if (cmd == NULL)
         return MYR_ENOMEM;
     size_t before = c->out.len;
@@ -49,11 +56,14 @@ int myr__conn_queue(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t
     if ((len < MYR__IOBUF_SIZE - 8 && myr__loop_buf_take(c->loop, &c->out) != 0) ||
         k->encode(k, &c->out, &seq, arg, len) != 0) {
         c->out.len = before;
-        if (fut == NULL)
+        if (allocated)
             myr__free(cmd);
         return MYR_ENOMEM;
     }
     c->queued_pos += c->out.len - before;
+    cmd->len = c->out.len - before;
+    cmd->cancel = MYR__CANCEL_NONE;
+    cmd->cancel_live = 0;
     cmd->next = NULL;
     cmd->kind = k;
     cmd->fut = fut;
@@ -74,6 +84,11 @@ int myr__conn_queue(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t
 
 int myr__conn_window_open(const myr_conn *c)
 {
+    /* While a canceled command that was sent is still being drained (or a
+     * kill is out for it), nothing new leaves: a KILL QUERY then can only
+     * hit a command that is meant to die (conn_cancel.c). */
+    if (c->ncancel > 0 || c->kill != NULL)
+        return c->urgent > 0;
     int refill = c->opts.pipeline_refill;
     /* Alone with commands in flight on its loop, a connection keeps its
      * pipeline full: there is no other connection to be unfair to, and
@@ -104,7 +119,7 @@ void myr__conn_advance(myr_conn *c)
     while (c->state == MYR__CS_READY && c->cmd_head != NULL && !c->cmd_head->kind->reply &&
            c->sent_pos >= c->cmd_head->end_pos && c->parked_cmd == NULL) {
         myr__cmd *cmd = myr__conn_pop_head(c);
-        cmd->kind->finish(c, cmd, 0, NULL);
+        myr__cmd_finish(c, cmd, 0, NULL);
     }
 }
 
@@ -118,8 +133,9 @@ void myr__conn_finish_head(myr_conn *c, int status, const myr_error *err)
         expect_reply(c, next);
     else
         myr__resp_init(&c->resp, c->caps);
-    cmd->kind->finish(c, cmd, status, err);
+    myr__cmd_finish(c, cmd, status, err);
     myr__conn_advance(c);
+    myr__conn_cancel_check(c);   /* the new head may be one to kill */
     if (myr__buf_unread(&c->out) > 0)
         myr__conn_kick(c);   /* the window may have opened */
 }

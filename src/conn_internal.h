@@ -43,8 +43,19 @@ struct myr__cmd_kind {
 };
 
 extern const myr__cmd_kind myr__cmd_query, myr__cmd_ping, myr__cmd_init_db, myr__cmd_reset,
-    myr__cmd_quit;
+    myr__cmd_quit, myr__cmd_kill;
 extern const myr__cmd_kind myr__cmd_stmt_prepare, myr__cmd_stmt_execute, myr__cmd_stmt_close;
+
+/* A KILL QUERY on a side connection (cancel.c), queued as a command of kind
+ * myr__cmd_kill (encode's arg: &thread_id); its finish calls done, which
+ * frees it. */
+struct myr__kill {
+    myr__cmd cmd;          /* first: the command is the record */
+    myr_conn *target;      /* the connection it is for; NULL once that is freed */
+    uint32_t thread_id;
+    myr__kill *next;       /* waiting for the side connection */
+    void (*done)(myr__kill *k, int status, const myr_error *err);
+};
 
 /* The one place a connection changes state (traced with -DMYR_TRACE_STATES). */
 void myr__conn_set_state(myr_conn *c, myr__conn_state s);
@@ -79,9 +90,35 @@ int myr__conn_tls_begin(myr_conn *c);
 /* Handshake (conn_auth.c): one whole packet in GREETING or AUTH. */
 void myr__conn_auth_packet(myr_conn *c, const uint8_t *p, size_t len);
 
+/* The one way a command ends: its kind's finish, with the status and error
+ * it ended with, or MYR_ECANCELED/MYR_ETIMEDOUT if it was canceled (its
+ * results discarded; the server's error number, e.g. 1317, kept). */
+void myr__cmd_finish(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err);
+
+/* Cancel (conn_cancel.c). Cancel cmd (queued on c) for why
+ * (MYR__CANCEL_*): one not sent yet leaves the queue and never runs; one
+ * sent is marked (its response is drained and discarded) and killed on the
+ * server when that can hit nothing else. */
+void myr__conn_cancel(myr_conn *c, myr__cmd *cmd, uint8_t why);
+/* Kill the head command now if it is canceled, running and alone (nothing
+ * sent after it but canceled commands): called whenever that may have
+ * become true. */
+void myr__conn_cancel_check(myr_conn *c);
+/* A kill for c is over (its KILL answered, or it could not be sent). */
+void myr__conn_kill_done(myr_conn *c);
+/* Timer callback for the kill retry (c->kill_timer). */
+void myr__conn_kill_timer(ur_timer *t);
+
+/* Side connections (cancel.c): the loop's kill and end hooks. */
+void myr__side_kill(myr_conn *c);
+void myr__sides_end(myr_loop *loop);
+
 /* Commands (conn_cmd.c). */
 /* Queue a command of kind k; fut NULL only for kinds without future. */
 int myr__conn_queue(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t len, myr_future *fut);
+/* The same with the caller's command record (cmd NULL: as myr__conn_queue). */
+int myr__conn_queue_cmd(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t len,
+                        myr_future *fut, myr__cmd *cmd);
 /* READY: one packet answering the command at the head of the queue. */
 void myr__conn_response(myr_conn *c, const uint8_t *p, size_t len);
 /* READY: rows straight from the receive buffer (the codec's fast path);

@@ -73,6 +73,7 @@ void myr__conn_release(myr_conn *c)
     }
     c->release_requested = 1;
     ur_timer_stop(c->loop->ur, &c->timer);
+    ur_timer_stop(c->loop->ur, &c->kill_timer);
     unlink_conn(c);
     if (c->loop->ticking) {
         c->release_next = c->loop->releasing;
@@ -99,11 +100,36 @@ myr__cmd *myr__conn_pop_head(myr_conn *c)
     return cmd;
 }
 
+void myr__cmd_finish(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err)
+{
+    if (cmd->cancel_live) {
+        cmd->cancel_live = 0;
+        c->ncancel--;
+    }
+    /* A canceled command ends canceled whatever its response said, unless
+     * the application closed the connection (its handle is gone: see
+     * MYR_ECLOSED). */
+    myr_error e;
+    if (cmd->cancel != MYR__CANCEL_NONE && status != MYR_ECLOSED) {
+        int timeout = cmd->cancel == MYR__CANCEL_TIMEOUT;
+        unsigned server = status == MYR_ESERVER && err != NULL ? err->mysql_errno : 0;
+        myr__error_set(&e, timeout ? MYR_ETIMEDOUT : MYR_ECANCELED, server,
+                       server ? err->sqlstate : NULL, "%s%s%s",
+                       timeout ? "query timeout: the command did not finish in time"
+                               : "canceled by the application",
+                       server ? "; the server said: " : "", server ? err->message : "");
+        myr__results_clear(&cmd->res);
+        status = e.code;
+        err = &e;
+    }
+    cmd->kind->finish(c, cmd, status, err);
+}
+
 void myr__conn_fail_cmds(myr_conn *c, const myr_error *err)
 {
     while (c->cmd_head != NULL) {
         myr__cmd *cmd = myr__conn_pop_head(c);
-        cmd->kind->finish(c, cmd, err->code, err);
+        myr__cmd_finish(c, cmd, err->code, err);
     }   /* nreply and awaiting are 0 now, busy_conns updated by pop_head */
 }
 
@@ -117,6 +143,7 @@ void myr__conn_die(myr_conn *c, const myr_error *err)
     c->dead_once = 1;
     c->death = myr__strdup(err->message);
     ur_timer_stop(c->loop->ur, &c->timer);
+    ur_timer_stop(c->loop->ur, &c->kill_timer);
     c->tp->abort(c);
     myr_future *cf = c->connect_fut;
     c->connect_fut = NULL;

@@ -20,12 +20,20 @@ typedef struct myr__job myr__job;
 typedef struct myr__cmd myr__cmd;
 typedef struct myr__cmd_kind myr__cmd_kind;
 typedef struct myr__transport myr__transport;
+typedef struct myr__kill myr__kill;
+typedef struct myr__side myr__side;
 /* The loop sits below the connections: it reaches them through these
  * (set by src/conn.c), and so do futures holding a connection. */
 typedef struct myr__conn_hooks {
     void (*flush)(myr_conn *c);   /* before the submit: start sends/recvs */
     void (*free)(myr_conn *c);    /* myr_conn_free */
     void (*deliver)(myr_conn *c); /* a parked connection's turn (settle phase) */
+    /* Cancel (cancel.c): kill the running command of c over a side
+     * connection; connect one (myr_connect); the loop ends (side
+     * connections' bookkeeping goes, before the connections are freed). */
+    void (*kill)(myr_conn *c);
+    myr_future *(*connect)(myr_loop *loop, const myr_conn_opts *opts);
+    void (*end)(myr_loop *loop);
 } myr__conn_hooks;
 /* The buffered results of one command (a chain: one per statement); built
  * by myr__results_sink (result.c). */
@@ -70,6 +78,7 @@ struct myr_loop {
      * (transport_tls.c), freed by tls_free when the loop goes. */
     void *tls;
     void (*tls_free)(void *tls);
+    myr__side *sides;           /* side connections that carry KILL QUERY (cancel.c) */
 };
 
 /* May the calling thread use loop now? 0, or MYR_ETHREAD (another thread
@@ -135,10 +144,15 @@ struct myr__cmd {
     myr_future *fut;       /* NULL for a command without future (COM_QUIT) */
     uint8_t reply_seq;     /* sequence id of the first reply packet */
     uint64_t end_pos;      /* stream offset of the end of its bytes */
+    size_t len;            /* how many bytes it is (it starts at end_pos - len) */
+    uint8_t cancel;        /* MYR__CANCEL_*: why it must not deliver a result */
+    uint8_t cancel_live;   /* canceled after it was sent: counted in c->ncancel */
     myr__results res;      /* what its response built so far */
     struct myr__stream *stream; /* streaming commands: their state (stream.c) */
     void *ctx;             /* what the command is about (a prepared statement), or NULL */
 };
+/* Why a command was canceled (myr__cmd.cancel). */
+enum { MYR__CANCEL_NONE, MYR__CANCEL_USER, MYR__CANCEL_TIMEOUT };
 
 /* Where a future is linked (myr_future.where): see struct myr_loop. */
 enum { MYR__FL_NONE, MYR__FL_PENDING, MYR__FL_READY, MYR__FL_DONE };
@@ -344,6 +358,13 @@ struct myr_conn {
      * and its state once it runs (transport_tls.c). */
     const myr__transport *tls_tp;
     struct myr__tls *tls;
+    /* Cancel (conn_cancel.c, cancel.c). */
+    size_t ncancel;             /* sent commands canceled, their response not drained:
+                                   while > 0 (or a kill is out) nothing new is sent */
+    myr__kill *kill;            /* the KILL QUERY out for this connection, if any */
+    myr__cmd *kill_for;         /* the command the last kill was for (backoff) */
+    unsigned kill_backoff_ms;   /* wait before killing the same command again */
+    ur_timer kill_timer;        /* that wait */
 };
 
 /* Internal connect on an already-connected socket (tests use socketpairs

@@ -45,6 +45,8 @@ static void loop_destroy(myr_loop *loop)
 {
     loop->closing = 1;
     loop->running = 1;
+    if (loop->conn_hooks != NULL)
+        loop->conn_hooks->end(loop);   /* side connections' bookkeeping (cancel.c) */
     myr__loop_forget_conns(loop);
     while (loop->conns != NULL)
         loop->conn_hooks->free(loop->conns);   /* myr_conn_free: unlinks itself; its futures
