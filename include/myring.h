@@ -411,8 +411,13 @@ MYR_API myr_future *myr_close(myr_conn *c);
 /* Close at once: queued futures resolve with MYR_ECLOSED. Handle invalid. */
 MYR_API void myr_conn_free(myr_conn *c);
 
+/* The loop the connection runs on (its private one after
+ * myr_connect_sync(NULL, ...)). */
 MYR_API myr_loop *myr_conn_loop(const myr_conn *c);
+/* The server's version string from its greeting ("10.11.6-MariaDB-..."),
+ * owned by the connection. */
 MYR_API const char *myr_conn_server_version(const myr_conn *c);
+/* The server's id of this connection (CONNECTION_ID(), what KILL takes). */
 MYR_API uint32_t myr_conn_thread_id(const myr_conn *c);
 /* The server status bits (MYR_SERVER_STATUS_*, below) of the connection's
  * last OK or end of result set: in a transaction, NO_BACKSLASH_ESCAPES, ... */

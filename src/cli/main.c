@@ -45,6 +45,7 @@ typedef struct cli {
     bool batch_given;                   /* -B: tab output even on a terminal */
     int verbose;                        /* -v count */
     bool force;                         /* -f: go on after errors */
+    bool ask_password;                  /* a bare -p: prompt for it */
     /* run */
     myr_conn *conn;
     int exit_status;
@@ -62,7 +63,7 @@ static void usage(FILE *f)
             "  -S, --socket=name        Unix socket file.\n"
             "      --protocol=tcp|socket\n"
             "  -u, --user=name          User for login.\n"
-            "  -p<pw>, --password=<pw>  Password (also MYSQL_PWD); a bare -p means none.\n"
+            "  -p<pw>, --password=<pw>  Password (also MYSQL_PWD); a bare -p asks for it.\n"
             "  -D, --database=name      Database to use.\n"
             "  -e, --execute=stmts      Execute statements and quit (else read stdin).\n"
             "  -B, --batch              Batch mode (always on).\n"
@@ -192,9 +193,10 @@ static int apply_option(cli *c, enum opt_id id, const char *name, const char *v)
         break;
     case O_USER: c->user = v; break;
     case O_PASSWORD:
-        /* A bare -p/--password would prompt on the tty; batch mode has
-         * none, so it means "no password". */
-        c->password = v ? v : "";
+        /* A bare -p/--password asks for it once the options are read
+         * (from a file, a bare "password" means the same). */
+        c->password = v;
+        c->ask_password = v == NULL;
         break;
     case O_DATABASE: c->database = v; break;
     case O_SOCKET:
@@ -857,6 +859,22 @@ int main(int argc, char **argv)
         free(c.execute);
         fflush(stdout);
         return rc == 1 ? 0 : rc == 3 ? 1 : rc;
+    }
+
+    /* A bare -p: ask as the reference does (glibc's getpass(): the
+     * terminal without echo, else a line of stdin with the prompt on
+     * stderr). The copy lives until exit, like the other option strings. */
+    static char *asked;
+    if (c.ask_password) {
+        const char *pw = getpass("Enter password: ");
+        asked = strdup(pw ? pw : "");
+        if (pw)
+            explicit_bzero((char *)pw, strlen(pw));
+        if (asked == NULL) {
+            fprintf(stderr, "%s: out of memory\n", progname);
+            return 1;
+        }
+        c.password = asked;
     }
 
     /* On a terminal (stdin and stdout), results are tables unless -B. */
