@@ -319,6 +319,14 @@ typedef enum myr_opt {
                                 (TLS 1.2 and 1.3 names together); default: ChaCha20-Poly1305
                                 first, then AES-GCM, forward-secret suites only */
     MYR_OPT_TLS_VERSION,     /* str: "TLSv1.2", "TLSv1.3" or "TLSv1.2,TLSv1.3" (default) */
+    MYR_OPT_SERVER_PUBLIC_KEY,     /* str: path of a PEM file with the server's RSA public
+                                      key, for caching_sha2_password/sha256_password full
+                                      authentication over plain TCP (see myring/auth.h) */
+    MYR_OPT_GET_SERVER_PUBLIC_KEY, /* int 0/1, default 0: over plain TCP, may the client
+                                      ask the server for its RSA public key (an attacker
+                                      in the middle could hand over its own)? */
+    MYR_OPT_ENABLE_CLEARTEXT_PLUGIN, /* int 0/1, default 0: allow mysql_clear_password
+                                      (sent only over TLS or a Unix socket even then) */
     MYR_OPT__LAST
 } myr_opt;
 /* TLS (MYR_OPT_SSL_MODE). TLS starts after the server's greeting, as the
@@ -560,4 +568,6 @@ MYR_API void myr_result_free(myr_result *r);
 /* Further parts of the API, each in its own header. */
 #include "myring/stream.h"   /* streaming rows: myr_query_stream */
 #include "myring/stmt.h"     /* prepared statements, the binary protocol */
+#include "myring/auth.h"     /* auth plugins and their options */
+
 #endif /* MYRING_H */

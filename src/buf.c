@@ -16,6 +16,13 @@ void myr__buf_free(myr__buf *b)
 
 void myr__buf_reset(myr__buf *b) { b->rpos = b->len = 0; }
 
+void myr__buf_wipe(myr__buf *b)
+{
+    if (b->data != NULL)
+        explicit_bzero(b->data, b->len);
+    myr__buf_reset(b);
+}
+
 int myr__buf_reserve(myr__buf *b, size_t extra)
 {
     if (b->cap - b->len >= extra)

@@ -20,6 +20,7 @@ static inline uint8_t *myr__buf_rptr(const myr__buf *b) { return b->data + b->rp
 void myr__buf_init(myr__buf *b);
 void myr__buf_free(myr__buf *b);                 /* back to empty, memory released */
 void myr__buf_reset(myr__buf *b);                /* empty, memory kept */
+void myr__buf_wipe(myr__buf *b);                 /* zero its bytes, then reset (secrets) */
 int myr__buf_reserve(myr__buf *b, size_t extra); /* room for extra more bytes; 0 or MYR_ENOMEM */
 int myr__buf_append(myr__buf *b, const void *p, size_t n);
 int myr__buf_put_u8(myr__buf *b, uint8_t v);

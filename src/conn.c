@@ -44,6 +44,8 @@ static void conn_on_release(ur_owner *o)
     myr_future *close_fut = c->close_fut;
     myr__stmts_detach(c);   /* their handles stay valid, without a connection */
     c->tp->free(c);
+    if (c->secret_out)
+        myr__buf_wipe(&c->out);
     myr__buf_reset(&c->out);
     myr__buf_reset(&c->in);
     myr__loop_buf_give(c->loop, &c->out);
@@ -262,7 +264,12 @@ static myr_future *connect_common(myr_loop *loop, const myr_conn_opts *opts, int
                        ur_now_ns() + (uint64_t)c->opts.connect_timeout_ms * 1000000u);
     if (fd >= 0) {   /* already connected (tests) */
         c->fd = fd;
-        c->addr_family = AF_UNIX;
+        /* What kind of socket it is decides whether it is secure. */
+        c->addr_len = sizeof c->addr;
+        if (getsockname(fd, (struct sockaddr *)&c->addr, &c->addr_len) == 0)
+            c->addr_family = c->addr.ss_family;
+        else
+            c->addr_family = AF_UNSPEC;
         myr__conn_set_state(c, MYR__CS_GREETING);
         myr__conn_kick(c);
         return f;

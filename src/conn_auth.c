@@ -1,14 +1,21 @@
 /*
  * src/conn_auth.c -- the connection's handshake: greeting, login, auth
- * switch and auth-more-data, up to the OK that makes it READY. Packets in
- * READY go to conn_cmd.c.
+ * switch and auth-more-data, up to the OK that makes it READY. What each
+ * auth plugin answers is in conn_plugin.c. Packets in READY go to
+ * conn_cmd.c.
+ *
+ * Secrets: the answers are built in stack buffers that are wiped once
+ * queued; the packet bytes are wiped by the transport once sent
+ * (c->secret_out). The password copy in c->opts stays while the
+ * connection lives (myr_cancel logs a side connection in with it) and is
+ * zeroed when the connection dies or is freed.
  */
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "conn_internal.h"
+#include "conn_plugin.h"
 
 /* What we ask for; the login sends this & the server's capabilities. */
 #define MYR__CLIENT_CAPS                                                                    \
@@ -31,27 +38,6 @@ static void server_error(myr_conn *c, const uint8_t *p, size_t len)
     myr__conn_die(c, &err);
 }
 
-/* The scrambled password for plugin, or MYR_EAUTH for one we cannot do. */
-static int auth_response(myr_conn *c, const char *plugin, const uint8_t *scramble, size_t scramble_len,
-                         uint8_t *out, size_t *out_len)
-{
-    const char *pw = c->opts.password ? c->opts.password : "";
-    size_t pw_len = strlen(pw);
-    if (scramble_len < 20)
-        return MYR_EMALFORMED;
-    if (strcmp(plugin, "mysql_native_password") == 0)
-        return myr__auth_native(scramble, scramble_len, pw, pw_len, out, out_len);
-    if (strcmp(plugin, "caching_sha2_password") == 0)
-        return myr__auth_sha2(scramble, scramble_len, pw, pw_len, out, out_len);
-    return MYR_EAUTH;
-}
-
-static void auth_unsupported(myr_conn *c, const char *plugin)
-{
-    myr__conn_fail(c, MYR_EAUTH, 2059, "Authentication plugin '%s' cannot be loaded: not supported by myring",
-                   plugin);
-}
-
 static void send_login(myr_conn *c)
 {
     myr__greeting *g = &c->greeting;
@@ -68,20 +54,13 @@ static void send_login(myr_conn *c)
     if (myr__conn_tls_begin(c) < 0)
         return;   /* failed (e.g. TLS required, server without it) */
 
-    const char *plugin = g->plugin[0] ? g->plugin : "mysql_native_password";
-    snprintf(c->plugin, sizeof c->plugin, "%s", plugin);
-    uint8_t auth[64];
+    /* A greeting plugin we cannot use: offer native password instead; the
+     * server switches us if it wants another. */
+    const char *plugin = g->plugin[0] && myr__plugin_usable(c, g->plugin) ? g->plugin : "mysql_native_password";
+    uint8_t auth[MYR__AUTH_MAX];
     size_t auth_len = 0;
-    int rc = auth_response(c, c->plugin, g->scramble, g->scramble_len, auth, &auth_len);
-    if (rc == MYR_EAUTH) {
-        /* Offer native password instead; the server switches us if needed. */
-        snprintf(c->plugin, sizeof c->plugin, "mysql_native_password");
-        rc = auth_response(c, c->plugin, g->scramble, g->scramble_len, auth, &auth_len);
-    }
-    if (rc != 0) {
-        myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (greeting scramble)");
-        return;
-    }
+    if (myr__plugin_start(c, plugin, g->scramble, g->scramble_len, auth, &auth_len) != 0)
+        return;   /* failed the connection */
 
     char pid[24], os[80];
     struct utsname un;
@@ -104,7 +83,17 @@ static void send_login(myr_conn *c)
     /* In the handshake each side answers the other's last packet: the
      * writer's sequence id continues from the one just read. */
     c->wseq = c->reader.seq;
-    if (myr__login_build(&c->out, c->wseq, &login) != 0) {
+    /* Room for the whole login first: a buffer that grows while the packet
+     * is built would leave a copy of the auth data in freed memory. */
+    int rc = myr__loop_buf_take(c->loop, &c->out);
+    if (rc == 0)
+        rc = myr__buf_reserve(&c->out, 1024 + auth_len + strlen(login.user) +
+                                           (login.database ? strlen(login.database) : 0));
+    c->secret_out = 1;
+    if (rc == 0)
+        rc = myr__login_build(&c->out, c->wseq, &login);
+    explicit_bzero(auth, auth_len);
+    if (rc != 0) {
         myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory building the login packet");
         return;
     }
@@ -131,10 +120,18 @@ static void on_greeting(myr_conn *c, const uint8_t *p, size_t len)
     send_login(c);
 }
 
-static void send_auth_data(myr_conn *c, const void *data, size_t len)
+/* Queue an answer of the plugin (and wipe it from the caller's buffer). */
+static void send_auth_data(myr_conn *c, uint8_t *data, size_t len)
 {
     c->wseq = c->reader.seq;
-    if (myr__auth_data_build(&c->out, c->wseq, data, len) != 0) {
+    int rc = myr__loop_buf_take(c->loop, &c->out);
+    if (rc == 0)
+        rc = myr__buf_reserve(&c->out, 4 + len);
+    c->secret_out = 1;
+    if (rc == 0)
+        rc = myr__auth_data_build(&c->out, c->wseq, data, len);
+    explicit_bzero(data, len);
+    if (rc != 0) {
         myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory");
         return;
     }
@@ -170,6 +167,7 @@ static void on_auth_packet(myr_conn *c, const uint8_t *p, size_t len)
         connected(c, p, len);
         return;
     case 0xFF:
+        myr__plugin_refused(c);
         server_error(c, p, len);
         return;
     case 0xFE: {   /* AuthSwitchRequest */
@@ -178,36 +176,20 @@ static void on_auth_packet(myr_conn *c, const uint8_t *p, size_t len)
             myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (auth switch)");
             return;
         }
-        uint8_t auth[64];
+        uint8_t auth[MYR__AUTH_MAX];
         size_t auth_len = 0;
-        int rc = auth_response(c, sw.plugin, sw.data, sw.data_len, auth, &auth_len);
-        if (rc == MYR_EAUTH) {
-            auth_unsupported(c, sw.plugin);
-            return;
-        }
-        if (rc != 0) {
-            myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (auth switch scramble)");
-            return;
-        }
-        snprintf(c->plugin, sizeof c->plugin, "%s", sw.plugin);
+        if (myr__plugin_start(c, sw.plugin, sw.data, sw.raw_len, auth, &auth_len) != 0)
+            return;   /* failed the connection */
         send_auth_data(c, auth, auth_len);
         return;
     }
-    case 0x01:   /* AuthMoreData */
-        if (strcmp(c->plugin, "caching_sha2_password") == 0 && len == 2) {
-            if (p[1] == 3)   /* fast auth succeeded: the OK follows */
-                return;
-            if (p[1] == 4) {
-                myr__conn_fail(c, MYR_EAUTH, 2061,
-                               "Authentication plugin 'caching_sha2_password' reported error: "
-                               "full authentication needs a secure connection (TLS), which this build "
-                               "does not offer yet");
-                return;
-            }
-        }
-        myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (unexpected auth data for '%s')",
-                       c->plugin);
+    case 0x01: {   /* AuthMoreData */
+        uint8_t auth[MYR__AUTH_MAX];
+        size_t auth_len = 0;
+        if (myr__plugin_more(c, p + 1, len - 1, auth, &auth_len) == 1)
+            send_auth_data(c, auth, auth_len);
         return;
+    }
     default:
         myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (auth reply 0x%02x)", p[0]);
         return;

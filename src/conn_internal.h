@@ -86,6 +86,13 @@ void myr__conn_deliver(myr_conn *c);
  * login built next leaves encrypted). 1 = TLS started, 0 = plaintext,
  * -1 = the connection failed (REQUIRED against a server without TLS, ...). */
 int myr__conn_tls_begin(myr_conn *c);
+/* May a password travel in clear on c? Over TLS (a secure transport) or a
+ * Unix socket (socketpairs included): nothing between the two ends can read
+ * it. Plain TCP, even to 127.0.0.1, is not. */
+static inline int myr__conn_secure(const myr_conn *c)
+{
+    return c->tp->secure || c->addr_family == AF_UNIX;
+}
 
 /* Handshake (conn_auth.c): one whole packet in GREETING or AUTH. */
 void myr__conn_auth_packet(myr_conn *c, const uint8_t *p, size_t len);

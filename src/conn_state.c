@@ -142,6 +142,8 @@ void myr__conn_die(myr_conn *c, const myr_error *err)
     myr__conn_set_state(c, MYR__CS_DEAD);
     c->dead_once = 1;
     c->death = myr__strdup(err->message);
+    myr__free_secret(c->opts.password);   /* a dead connection never logs in again */
+    c->opts.password = NULL;
     ur_timer_stop(c->loop->ur, &c->timer);
     ur_timer_stop(c->loop->ur, &c->kill_timer);
     c->tp->abort(c);

@@ -79,6 +79,7 @@ struct myr_loop {
     void *tls;
     void (*tls_free)(void *tls);
     myr__side *sides;           /* side connections that carry KILL QUERY (cancel.c) */
+    struct myr__pkcache *pkcache; /* servers' RSA public keys (pkcache.h), NULL until one */
 };
 
 /* May the calling thread use loop now? 0, or MYR_ETHREAD (another thread
@@ -289,6 +290,9 @@ struct myr_conn_opts {
     /* TLS (transport_tls.c): enum myr_ssl_mode, 0 = default (PREFERRED) */
     int ssl_mode;
     char *ssl_ca, *ssl_capath, *ssl_cert, *ssl_key, *ssl_cipher, *tls_version;
+    char *server_public_key;    /* MYR_OPT_SERVER_PUBLIC_KEY: a PEM file's path */
+    uint8_t get_server_public_key;   /* MYR_OPT_GET_SERVER_PUBLIC_KEY */
+    uint8_t enable_cleartext_plugin; /* MYR_OPT_ENABLE_CLEARTEXT_PLUGIN */
 };
 
 struct myr_conn {
@@ -318,7 +322,11 @@ struct myr_conn {
     /* handshake */
     myr__greeting greeting;
     uint32_t caps;
-    char plugin[64];
+    char plugin[64];            /* the auth plugin in use (myr_conn_auth_plugin) */
+    uint8_t auth_scramble[32];  /* its server data: 20 bytes, 32 for client_ed25519 */
+    uint8_t auth_scramble_len;
+    uint8_t auth_step;          /* what its next AuthMoreData is (conn_plugin.c) */
+    uint8_t auth_cached_key;    /* the password left encrypted with a cached RSA key */
     myr__job resolve_job;
     struct sockaddr_storage addr;
     socklen_t addr_len;
@@ -333,6 +341,9 @@ struct myr_conn {
     size_t urgent;              /* bytes at the front of out that must leave even
                                    while the window holds (a reply inside a command) */
     uint8_t wseq;               /* the writer's sequence id */
+    uint8_t secret_out;         /* handshake bytes with a password (or what stands for
+                                   it) were queued: send buffers are wiped, not just
+                                   emptied, until they have left */
     myr__pkt_reader reader;     /* the reader's (its seq is the next expected) */
     ur_timer timer;             /* connect or read deadline */
 
@@ -377,6 +388,9 @@ int myr__opts_copy(myr_conn_opts *dst, const myr_conn_opts *src);
  * names anything else (opts.c). NULL: both. */
 enum { MYR__TLS12 = 1, MYR__TLS13 = 2 };
 int myr__tls_versions(const char *s);
+/* Frees every string (the password zeroed first) and zeroes o. */
 void myr__opts_clear(myr_conn_opts *o);
+/* Zero a NUL-terminated secret's bytes, then free it (NULL: nothing). */
+void myr__free_secret(char *s);
 
 #endif

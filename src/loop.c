@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "internal.h"
+#include "pkcache.h"
 
 myr_loop *myr_loop_new(const myr_loop_opts *opts, myr_error *err)
 {
@@ -66,6 +67,7 @@ static void loop_destroy(myr_loop *loop)
     while (loop->n_iobufs > 0)
         myr__free(loop->iobufs[--loop->n_iobufs]);
     myr__free(loop->iobufs);
+    myr__pkcache_free(loop->pkcache);
     myr__free(loop);
 }
 

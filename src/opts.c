@@ -14,12 +14,23 @@ myr_conn_opts *myr_conn_opts_new(void)
     return o;
 }
 
+/* Free a secret: its bytes are zeroed first, so that a password does not
+ * linger in freed memory. */
+void myr__free_secret(char *s)
+{
+    if (s == NULL)
+        return;
+    explicit_bzero(s, strlen(s));
+    myr__free(s);
+}
+
 void myr__opts_clear(myr_conn_opts *o)
 {
     myr__free(o->host);
     myr__free(o->unix_socket);
     myr__free(o->user);
-    myr__free(o->password);
+    myr__free_secret(o->password);
+    myr__free(o->server_public_key);
     myr__free(o->database);
     myr__free(o->charset);
     myr__free(o->defaults_error);
@@ -80,6 +91,7 @@ static char **str_slot(myr_conn_opts *o, myr_opt opt)
     case MYR_OPT_SSL_KEY: return &o->ssl_key;
     case MYR_OPT_SSL_CIPHER: return &o->ssl_cipher;
     case MYR_OPT_TLS_VERSION: return &o->tls_version;
+    case MYR_OPT_SERVER_PUBLIC_KEY: return &o->server_public_key;
     default: return NULL;
     }
 }
@@ -96,7 +108,10 @@ int myr_conn_opts_set_str(myr_conn_opts *o, myr_opt opt, const char *value)
     char *copy = NULL;
     if (value != NULL && (copy = myr__strdup(value)) == NULL)
         return MYR_ENOMEM;
-    myr__free(*slot);
+    if (opt == MYR_OPT_PASSWORD)
+        myr__free_secret(*slot);
+    else
+        myr__free(*slot);
     *slot = copy;
     return 0;
 }
@@ -136,6 +151,12 @@ int myr_conn_opts_set_int(myr_conn_opts *o, myr_opt opt, long value)
             return MYR_EINVAL;
         o->pipeline_refill = (int)value;
         return 0;
+    case MYR_OPT_GET_SERVER_PUBLIC_KEY:
+        o->get_server_public_key = value != 0;
+        return 0;
+    case MYR_OPT_ENABLE_CLEARTEXT_PLUGIN:
+        o->enable_cleartext_plugin = value != 0;
+        return 0;
     default:
         return MYR_EINVAL;
     }
@@ -153,6 +174,7 @@ int myr__opts_copy(myr_conn_opts *dst, const myr_conn_opts *src)
     dst->host = dst->unix_socket = dst->user = dst->password = dst->database = dst->charset = NULL;
     dst->defaults_error = NULL;
     dst->ssl_ca = dst->ssl_capath = dst->ssl_cert = dst->ssl_key = dst->ssl_cipher = dst->tls_version = NULL;
+    dst->server_public_key = NULL;
     if ((src->host && !(dst->host = myr__strdup(src->host))) ||
         (src->unix_socket && !(dst->unix_socket = myr__strdup(src->unix_socket))) ||
         (src->user && !(dst->user = myr__strdup(src->user))) ||
@@ -164,7 +186,8 @@ int myr__opts_copy(myr_conn_opts *dst, const myr_conn_opts *src)
         (src->ssl_cert && !(dst->ssl_cert = myr__strdup(src->ssl_cert))) ||
         (src->ssl_key && !(dst->ssl_key = myr__strdup(src->ssl_key))) ||
         (src->ssl_cipher && !(dst->ssl_cipher = myr__strdup(src->ssl_cipher))) ||
-        (src->tls_version && !(dst->tls_version = myr__strdup(src->tls_version)))) {
+        (src->tls_version && !(dst->tls_version = myr__strdup(src->tls_version))) ||
+        (src->server_public_key && !(dst->server_public_key = myr__strdup(src->server_public_key)))) {
         myr__opts_clear(dst);
         return MYR_ENOMEM;
     }

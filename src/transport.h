@@ -43,6 +43,9 @@ struct myr__transport {
      * (the login) leave encrypted once it is done. 0, or a negative error
      * with a message in why (why_len bytes). */
     int (*start)(myr_conn *c, const void *raw, size_t n, char *why, size_t why_len);
+    /* 1 when what it carries is protected on the way (TLS): the auth
+     * plugins may then send a password in clear (myr__conn_secure). */
+    uint8_t secure;
 };
 
 extern const myr__transport myr__transport_plain;

@@ -66,6 +66,10 @@ static void on_send(myr_conn *c, int res)
     }
     c->sending.rpos += (size_t)res;
     if (myr__buf_unread(&c->sending) == 0) {
+        if (c->secret_out) {   /* login bytes: no copy stays behind in memory */
+            myr__buf_wipe(&c->sending);
+            c->secret_out = myr__buf_unread(&c->out) > 0;
+        }
         myr__buf_reset(&c->sending);
         /* An idle connection keeps no send buffer; a busy one keeps up to 64 KiB. */
         if (c->ncmds == 0 || c->sending.cap > (1u << 16))
@@ -122,6 +126,8 @@ static void plain_idle(myr_conn *c)
 
 static void plain_free(myr_conn *c)
 {
+    if (c->secret_out)
+        myr__buf_wipe(&c->sending);
     myr__buf_reset(&c->sending);
     myr__loop_buf_give(c->loop, &c->sending);
 }

@@ -311,6 +311,10 @@ static int tls_flush(myr_conn *c)
         done += (size_t)w;
     }
     t->plain_pending += n;
+    if (c->secret_out) {   /* login bytes (a password): no plaintext copy stays behind */
+        myr__buf_wipe(&c->out);
+        c->secret_out = 0;
+    }
     myr__buf_reset(&c->out);
     int rc = pump(c);
     return rc < 0 ? rc : 1;
@@ -598,6 +602,7 @@ const myr__transport myr__transport_tls = {
     .idle = tls_idle,
     .free = tls_free,
     .start = tls_start,
+    .secure = 1,   /* the auth plugins may send a password in clear over it */
 };
 
 /* ---------------------------------------------------------- accessors */

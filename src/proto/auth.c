@@ -62,7 +62,7 @@ int myr__auth_native(const uint8_t *scramble, size_t scramble_len, const char *p
             out[i] = h1[i] ^ h3[i];
         *out_len = sizeof h1;
     }
-    memset(h1, 0, sizeof h1);   /* h1 is as good as the password */
+    explicit_bzero(h1, sizeof h1);   /* h1 is as good as the password */
     return rc;
 }
 
@@ -85,7 +85,7 @@ int myr__auth_sha2(const uint8_t *scramble, size_t scramble_len, const char *pw,
             out[i] = h1[i] ^ h3[i];
         *out_len = sizeof h1;
     }
-    memset(h1, 0, sizeof h1);
+    explicit_bzero(h1, sizeof h1);
     return rc;
 }
 
@@ -111,6 +111,7 @@ int myr__auth_switch_parse(const uint8_t *p, size_t len, myr__auth_switch *sw)
     sw->plugin[name_len] = '\0';
     sw->data = nul + 1;
     sw->data_len = len - (size_t)(sw->data - p);
+    sw->raw_len = sw->data_len;
     if (sw->data_len > 0 && sw->data[sw->data_len - 1] == '\0')
         sw->data_len--;
     return 0;

@@ -144,14 +144,35 @@ int myr__auth_native(const uint8_t *scramble, size_t scramble_len, const char *p
  * Empty password: *out_len = 0. out needs 32 bytes. */
 int myr__auth_sha2(const uint8_t *scramble, size_t scramble_len, const char *pw, size_t pw_len,
                    uint8_t *out, size_t *out_len);
-/* AuthSwitchRequest (0xFE plugin\0 data): data excludes a trailing NUL. */
+/* AuthSwitchRequest (0xFE plugin\0 data): data_len excludes a trailing NUL,
+ * raw_len counts every byte after the name (plugins with a fixed-size nonce,
+ * such as client_ed25519's 32 bytes, take their prefix of the raw bytes: a
+ * nonce may end in a genuine 0 byte). */
 typedef struct myr__auth_switch {
     char plugin[64];
     const uint8_t *data; size_t data_len;
+    size_t raw_len;
 } myr__auth_switch;
 int myr__auth_switch_parse(const uint8_t *p, size_t len, myr__auth_switch *sw);
 /* Append a framed packet holding raw auth data (auth switch response etc.). */
 int myr__auth_data_build(myr__buf *out, uint8_t seq, const void *data, size_t len);
+
+/* ------------------------------------------------------------ auth_rsa.c */
+/* The largest RSA modulus we take, in bytes (8192 bits). */
+#define MYR__RSA_MAX 1024
+/* The server's RSA public key in PEM ("BEGIN PUBLIC KEY") to DER in
+ * der[0..cap); checks that it loads as an RSA key of at most MYR__RSA_MAX
+ * bytes. 0, or MYR_EMALFORMED (not such a key, or cap too small). */
+int myr__rsa_pem_to_der(const uint8_t *pem, size_t pem_len, uint8_t *der, size_t cap, size_t *der_len);
+/* caching_sha2_password / sha256_password over an insecure transport:
+ * RSA-OAEP (SHA-1, MGF1-SHA-1) with the key in der of (pw + NUL) XOR the
+ * first 20 bytes of scramble, repeated. out gets the modulus size in bytes
+ * (cap must hold it). 0, MYR_EMALFORMED (bad key, scramble under 20 bytes),
+ * MYR_EINVAL (password too long for the key, cap too small, RNG failure) or
+ * MYR_ENOMEM. The plaintext copy is wiped before returning. */
+int myr__rsa_encrypt_password(const uint8_t *der, size_t der_len, const uint8_t *scramble,
+                              size_t scramble_len, const char *pw, size_t pw_len, uint8_t *out,
+                              size_t cap, size_t *out_len);
 
 /* ------------------------------------------------------------ response.c */
 typedef struct myr__ok {

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -323,6 +325,7 @@ struct fakesrv {
     step *steps;
     size_t nsteps, steps_cap;
     int bytewise;
+    int tcp;
     size_t cut;
     int fd, client_fd;
     pthread_t thread;
@@ -393,6 +396,38 @@ void fs_expect_eof(fakesrv *s) { add_step(s, ST_EOF); }
 void fs_drain(fakesrv *s) { add_step(s, ST_DRAIN); }
 void fs_set_bytewise(fakesrv *s, int on) { s->bytewise = on; }
 void fs_set_cut(fakesrv *s, size_t bytes) { s->cut = bytes; }
+void fs_set_tcp(fakesrv *s, int on) { s->tcp = on; }
+
+/* A connected TCP pair over 127.0.0.1 (an ephemeral port, listened on only
+ * until the one connection is accepted). 0 or -1. */
+static int tcp_pair(int sv[2])
+{
+    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (l < 0)
+        return -1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    int c = -1, one = 1;
+    if (bind(l, (struct sockaddr *)&a, sizeof a) != 0 || listen(l, 1) != 0 ||
+        getsockname(l, (struct sockaddr *)&a, &alen) != 0)
+        goto fail;
+    c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof a) != 0)
+        goto fail;
+    sv[0] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+    if (sv[0] < 0)
+        goto fail;
+    close(l);
+    setsockopt(sv[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sv[1] = c;
+    return 0;
+fail:
+    if (c >= 0)
+        close(c);
+    close(l);
+    return -1;
+}
 
 static void srv_fail(fakesrv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void srv_fail(fakesrv *s, const char *fmt, ...)
@@ -577,7 +612,7 @@ static void *srv_thread(void *arg)
 int fs_start(fakesrv *s)
 {
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+    if (s->tcp ? tcp_pair(sv) != 0 : socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
         return -1;
     s->fd = sv[0];
     s->client_fd = sv[1];

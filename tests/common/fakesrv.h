@@ -83,7 +83,7 @@ typedef struct fs_login {
     uint32_t caps, max_packet;
     uint8_t charset;
     char user[128];
-    uint8_t auth[64];
+    uint8_t auth[1024];   /* up to an RSA-encrypted password (8192-bit key) */
     size_t auth_len;
     char db[128];
     char plugin[64];
@@ -107,6 +107,9 @@ void fs_drain(fakesrv *s);
  * this many bytes of output in total (SIZE_MAX = never). */
 void fs_set_bytewise(fakesrv *s, int on);
 void fs_set_cut(fakesrv *s, size_t bytes);
+/* tcp: a TCP connection over 127.0.0.1 instead of a Unix socketpair (the
+ * client then counts it as insecure: no clear passwords on it). */
+void fs_set_tcp(fakesrv *s, int on);
 
 /* Start the thread; returns the client's end of the socketpair (the caller
  * hands it to myr__connect_fd, which owns it), or -1. */
