@@ -26,6 +26,7 @@ PACKAGES=(
   liburing-dev libwolfssl-dev libsodium-dev libcmocka-dev
   mariadb-server mariadb-client libmariadb-dev
   python3-pymysql
+  libuv1-dev       # examples/libuv_daemon.c
   openssl          # the sandbox makes a throwaway CA + server certificate for TLS tests
 )
 

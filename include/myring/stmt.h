@@ -62,6 +62,10 @@ typedef struct myr_param {
     } v;
 } myr_param;
 
+/* Parameters by value, sent as the type named: SQL NULL; a signed or
+ * unsigned 64-bit integer; a DOUBLE; a string in the connection's charset;
+ * bytes (BLOB); a DATE. str and blob keep the pointer only until
+ * myr_stmt_execute() returns (it copies the bytes). */
 MYR_API myr_param myr_param_null(void);
 MYR_API myr_param myr_param_i64(int64_t v);
 MYR_API myr_param myr_param_u64(uint64_t v);

@@ -3,7 +3,8 @@
 # sandbox: the basic query prints the server version; the three jobs run
 # gathered in about the longest job's time and sequentially in the sum; the
 # table creator leaves the expected tables in every mode (it checks SHOW
-# TABLES itself and exits 1 otherwise); the epoll daemon completes.
+# TABLES itself and exits 1 otherwise); the epoll and libuv daemons complete;
+# the streaming export writes 1M rows in bounded memory.
 set -uo pipefail
 build=${1:?build dir}
 : "${MYR_TEST_HOST:?run through scripts/test.sh (sandbox env missing)}"
@@ -32,6 +33,22 @@ fi
 
 # The epoll daemon: every chain's answers, closes and timer ticks (it exits 1 otherwise).
 if out=$("$build/example_epoll_daemon" 200 20 2>&1); then ok "epoll_daemon: $out"; else bad "epoll_daemon: $out"; fi
+
+# libuv: the same chains driven from uv_run, pings queued from a libuv timer.
+if out=$("$build/example_libuv_daemon" 100 20 2>&1); then ok "libuv_daemon: $out"; else bad "libuv_daemon: $out"; fi
+
+# Export in bounded memory: 1,000,000 rows of ~110 bytes (~110 MB of text)
+# through a pipe, every row there, peak RSS under 32 MiB (buffered whole,
+# the result alone would need more than 100 MiB).
+tmp=$(mktemp)
+if "$build/example_export_table" "SELECT seq, REPEAT('x', 100) FROM seq_1_to_1000000" 2>"$tmp.err" |
+   awk -F'\t' 'NR == 1 && $1 != 1 { bad = 1 } { n++; last = $1 } END { exit !(n == 1000000 && last == 1000000 && !bad) }'; then
+    rss=$(sed -n 's/.*peak RSS \([0-9]*\) KiB.*/\1/p' "$tmp.err")
+    if [[ -n $rss && $rss -lt 32768 ]]; then ok "export_table: 1M rows, peak RSS $rss KiB"; else bad "export_table: peak RSS '$rss' KiB: $(cat "$tmp.err")"; fi
+else
+    bad "export_table: rows missing or out of order: $(cat "$tmp.err")"
+fi
+rm -f "$tmp" "$tmp.err"
 
 if out=$("$build/example_table_creator" 30 sync batch:3 batch:12 window:3 window:12 pipeline:1 pipeline:4 2>&1); then
     ok "table_creator all modes"
