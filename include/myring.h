@@ -327,6 +327,9 @@ typedef enum myr_opt {
                                       in the middle could hand over its own)? */
     MYR_OPT_ENABLE_CLEARTEXT_PLUGIN, /* int 0/1, default 0: allow mysql_clear_password
                                       (sent only over TLS or a Unix socket even then) */
+    MYR_OPT_TLS_RESUME,      /* int 1 (default) = resume the TLS session the loop kept from an
+                                earlier connection to the same server (and keep this one's);
+                                0 = always a full handshake */
     MYR_OPT__LAST
 } myr_opt;
 /* TLS (MYR_OPT_SSL_MODE). TLS starts after the server's greeting, as the
@@ -436,6 +439,9 @@ MYR_API int myr_conn_alive(const myr_conn *c);
  * for a plaintext connection (static or connection-owned strings). */
 MYR_API const char *myr_conn_tls_version(const myr_conn *c);
 MYR_API const char *myr_conn_tls_cipher(const myr_conn *c);
+/* 1 if the connection's TLS session was resumed (no full handshake: the
+ * loop kept the session of an earlier connection to the same server), else 0. */
+MYR_API int myr_conn_tls_resumed(const myr_conn *c);
 
 /* Escape len bytes of from (any bytes, NULs included) for use between single
  * quotes in SQL sent on c, like mysql_real_escape_string(). to must hold at

@@ -99,6 +99,7 @@ int main(int argc, char **argv)
     }
     myr_conn_opts *o = myr_conn_opts_new();
     myr_conn_opts_set_str(o, MYR_OPT_HOST, t.host);
+    myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, MYR_SSL_DISABLED);   /* peers run plaintext */
     myr_conn_opts_set_int(o, MYR_OPT_PORT, t.port);
     myr_conn_opts_set_str(o, MYR_OPT_USER, t.user);
     myr_conn_opts_set_str(o, MYR_OPT_PASSWORD, t.password);

@@ -101,6 +101,9 @@ int main(int argc, char **argv)
     }
     myr_conn_opts *o = myr_conn_opts_new();
     myr_conn_opts_set_str(o, MYR_OPT_HOST, t.host);
+    /* Plaintext unless PERF_TLS=1 (then TLS, as the peers get it with the same variable). */
+    int tls = getenv("PERF_TLS") != NULL && strcmp(getenv("PERF_TLS"), "1") == 0;
+    myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, tls ? MYR_SSL_REQUIRED : MYR_SSL_DISABLED);
     myr_conn_opts_set_int(o, MYR_OPT_PORT, t.port);
     myr_conn_opts_set_str(o, MYR_OPT_USER, t.user);
     myr_conn_opts_set_str(o, MYR_OPT_PASSWORD, t.password);
@@ -181,7 +184,7 @@ int main(int argc, char **argv)
     if (A.header)
         printf("%s\n", BENCH_CSV_HEADER);
     char mode[32];
-    snprintf(mode, sizeof mode, "depth%d", A.depth);
+    snprintf(mode, sizeof mode, "depth%d%s", A.depth, tls ? "-tls" : "");
     bench_print("myring", mode, strchr(A.query, ',') ? "sql" : A.query, A.conns, A.depth, tm1 - tm0,
                 g_done, &g_lat, c0, c1);
     free(reqs);

@@ -119,6 +119,7 @@ int main(int argc, char **argv)
     }
     g_opts = myr_conn_opts_new();
     myr_conn_opts_set_str(g_opts, MYR_OPT_HOST, t.host);
+    myr_conn_opts_set_int(g_opts, MYR_OPT_SSL_MODE, MYR_SSL_DISABLED);   /* peers run plaintext */
     myr_conn_opts_set_int(g_opts, MYR_OPT_PORT, t.port);
     myr_conn_opts_set_str(g_opts, MYR_OPT_USER, t.user);
     myr_conn_opts_set_str(g_opts, MYR_OPT_PASSWORD, t.password);

@@ -293,6 +293,7 @@ struct myr_conn_opts {
     char *server_public_key;    /* MYR_OPT_SERVER_PUBLIC_KEY: a PEM file's path */
     uint8_t get_server_public_key;   /* MYR_OPT_GET_SERVER_PUBLIC_KEY */
     uint8_t enable_cleartext_plugin; /* MYR_OPT_ENABLE_CLEARTEXT_PLUGIN */
+    int tls_no_resume;          /* MYR_OPT_TLS_RESUME 0 */
 };
 
 struct myr_conn {

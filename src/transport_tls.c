@@ -48,6 +48,8 @@ static const char default_ciphers[] =
 
 struct myr__tls {
     WOLFSSL *ssl;
+    char *server;           /* session cache key ("host port") */
+    uint8_t saved;          /* its session went to the loop's cache */
     myr__buf cin;           /* ciphertext received, not yet taken by wolfSSL */
     myr__buf cout;          /* ciphertext made, not yet sent */
     size_t plain_pending;   /* plaintext bytes whose records are in cout */
@@ -66,13 +68,39 @@ typedef struct tls_ctx {
     char *key;              /* the options it was made from */
 } tls_ctx;
 
+/* A resumable session per server (host, port and the context's options):
+ * the newest one wins. A thousand reconnections to a server then cost one
+ * full handshake and 999 resumptions (TLS 1.3 tickets, TLS 1.2 tickets or
+ * session ids). */
+#define MAX_SESSIONS 64
+typedef struct tls_session {
+    struct tls_session *next;
+    WOLFSSL_SESSION *sess;
+    const WOLFSSL_CTX *ctx;
+    char *server;           /* "host port" */
+} tls_session;
+
 typedef struct tls_loop {
     tls_ctx *ctxs;
+    tls_session *sessions;  /* most recently stored first */
+    unsigned nsessions;
 } tls_loop;
+
+static void session_free(tls_session *s)
+{
+    wolfSSL_SESSION_free(s->sess);
+    myr__free(s->server);
+    myr__free(s);
+}
 
 static void tls_loop_free(void *p)
 {
     tls_loop *L = p;
+    while (L->sessions != NULL) {
+        tls_session *s = L->sessions;
+        L->sessions = s->next;
+        session_free(s);
+    }
     while (L->ctxs != NULL) {
         tls_ctx *x = L->ctxs;
         L->ctxs = x->next;
@@ -136,6 +164,14 @@ static WOLFSSL_CTX *ctx_get(myr_loop *loop, const myr_conn_opts *o, int sys_ca, 
     }
     if (v == (MYR__TLS12 | MYR__TLS13))
         wolfSSL_CTX_SetMinVersion(ctx, WOLFSSL_TLSV1_2);
+    /* X25519 first: the key exchange of every TLS 1.3 handshake (resumed
+     * ones too); far cheaper than P-256 in this wolfSSL build. P-256 stays
+     * for servers without it. (wolfSSL takes the list only for 1.3.) */
+    int groups[] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1, WOLFSSL_ECC_SECP384R1};
+    if ((v & MYR__TLS13) && wolfSSL_CTX_set_groups(ctx, groups, 3) != WOLFSSL_SUCCESS) {
+        snprintf(why, wl, "cannot set the key exchange groups");
+        goto fail;
+    }
     /* Checking is per connection (wolfSSL_set_verify), by mode. */
     wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_NONE, NULL);
     const char *ciphers = o->ssl_cipher ? o->ssl_cipher : default_ciphers;
@@ -188,6 +224,71 @@ fail:
     myr__free(x);
     myr__free(key);
     return NULL;
+}
+
+static tls_session **session_find(tls_loop *L, const WOLFSSL_CTX *ctx, const char *server)
+{
+    for (tls_session **p = &L->sessions; *p != NULL; p = &(*p)->next)
+        if ((*p)->ctx == ctx && strcmp((*p)->server, server) == 0)
+            return p;
+    return NULL;
+}
+
+/* Once the session can be resumed (under TLS 1.3 that is after the
+ * server's ticket arrived, which follows the handshake), keep it for the
+ * next connection to this server. */
+static void session_save(myr_conn *c)
+{
+    struct myr__tls *t = c->tls;
+    tls_loop *L = c->loop->tls;
+    if (t->saved || L == NULL || t->server == NULL)
+        return;
+    /* A resumed session's ticket came from the one we hold: keep that one
+     * (replacing it at every resumption made a thousand concurrent
+     * resumptions fail with the server's illegal_parameter alert). A full
+     * handshake (first, or the server refused the old ticket) refreshes it. */
+    if (wolfSSL_session_reused(t->ssl)) {
+        t->saved = 1;
+        return;
+    }
+    WOLFSSL_SESSION *sess = wolfSSL_get1_session(t->ssl);
+    if (sess == NULL)
+        return;
+    /* Under TLS 1.3 the legacy session id alone makes wolfSSL call a
+     * session resumable: only a ticket does. */
+    int ok = wolfSSL_version(t->ssl) == TLS1_3_VERSION ? wolfSSL_SESSION_has_ticket(sess)
+                                                       : wolfSSL_SESSION_is_resumable(sess);
+    if (!ok) {
+        wolfSSL_SESSION_free(sess);
+        return;
+    }
+    t->saved = 1;
+    const WOLFSSL_CTX *ctx = wolfSSL_get_SSL_CTX(t->ssl);
+    tls_session **p = session_find(L, ctx, t->server), *s;
+    if (p != NULL) {
+        s = *p;
+        *p = s->next;
+        wolfSSL_SESSION_free(s->sess);
+    } else {
+        s = myr__calloc(1, sizeof *s);
+        if (s == NULL || (s->server = myr__strdup(t->server)) == NULL) {
+            myr__free(s);
+            wolfSSL_SESSION_free(sess);
+            return;
+        }
+        s->ctx = ctx;
+        if (++L->nsessions > MAX_SESSIONS) {   /* drop the oldest */
+            tls_session **q = &L->sessions;
+            while ((*q)->next != NULL)
+                q = &(*q)->next;
+            session_free(*q);
+            *q = NULL;
+            L->nsessions--;
+        }
+    }
+    s->sess = sess;
+    s->next = L->sessions;
+    L->sessions = s;
 }
 
 /* ------------------------------------------------------ wolfSSL's I/O */
@@ -258,6 +359,13 @@ static void describe(myr_conn *c, int err, char *why, size_t wl)
     }
     char buf[WOLFSSL_MAX_ERROR_SZ];
     wolfSSL_ERR_error_string_n((unsigned long)err, buf, sizeof buf);
+    WOLFSSL_ALERT_HISTORY h;
+    if (err == FATAL_ERROR && wolfSSL_get_alert_history(t->ssl, &h) == WOLFSSL_SUCCESS &&
+        h.last_rx.level == alert_fatal) {
+        snprintf(why, wl, "TLS handshake failed: the server sent the alert '%s' (%d)",
+                 wolfSSL_alert_desc_string_long(h.last_rx.code), h.last_rx.code);
+        return;
+    }
     snprintf(why, wl, "TLS handshake failed: %s (%d)", buf, err);
 }
 
@@ -451,6 +559,8 @@ static void on_recv(myr_conn *c, int res)
     long got = decrypt(c);
     if (got < 0 || c->state == MYR__CS_DEAD)
         return;
+    if (!t->saved)
+        session_save(c);
     if (myr__buf_unread(&t->cin) == 0)
         myr__buf_reset(&t->cin);
     int rc = pump(c);
@@ -505,6 +615,7 @@ static void tls_free(myr_conn *c)
         return;
     if (t->ssl != NULL)
         wolfSSL_free(t->ssl);
+    myr__free(t->server);
     myr__buf_reset(&t->cin);
     myr__buf_reset(&t->cout);
     myr__loop_buf_give(c->loop, &t->cin);
@@ -573,6 +684,18 @@ static int tls_start(myr_conn *c, const void *raw, size_t n, char *why, size_t w
             }
         }
     }
+    /* Resume the last session with this server, if the loop has one. */
+    char server[300];
+    snprintf(server, sizeof server, "%s %d", c->addr_family == AF_UNIX ? s_or(o->unix_socket) : host,
+             c->addr_family == AF_UNIX ? 0 : o->port);
+    if ((t->server = myr__strdup(server)) == NULL) {
+        snprintf(why, wl, "out of memory");
+        return MYR_ENOMEM;
+    }
+    tls_session **sp = o->tls_no_resume ? NULL : session_find(c->loop->tls, ctx, server);
+    t->saved = o->tls_no_resume;   /* nothing to keep either */
+    if (sp != NULL)
+        wolfSSL_set_session(t->ssl, (*sp)->sess);
     /* The SSLRequest leaves first, in clear, with the ClientHello behind it. */
     if (myr__loop_buf_take(c->loop, &t->cout) != 0 || myr__buf_append(&t->cout, raw, n) != 0) {
         snprintf(why, wl, "out of memory");
@@ -612,6 +735,13 @@ const char *myr_conn_tls_version(const myr_conn *c)
     if (c == NULL || c->tls == NULL || !c->tls->hs_done)
         return "";
     return wolfSSL_get_version(c->tls->ssl);
+}
+
+int myr_conn_tls_resumed(const myr_conn *c)
+{
+    if (c == NULL || c->tls == NULL || !c->tls->hs_done)
+        return 0;
+    return wolfSSL_session_reused(c->tls->ssl) ? 1 : 0;
 }
 
 const char *myr_conn_tls_cipher(const myr_conn *c)

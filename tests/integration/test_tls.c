@@ -403,6 +403,49 @@ static void test_many_connections_one_loop(void **state)
     myr_loop_free(loop);
 }
 
+/* A second connection to the same server from the same loop resumes the
+ * first one's session (TLS 1.3 ticket / TLS 1.2 ticket or id); another loop
+ * has its own cache and does a full handshake. */
+static void test_resumption(void **state)
+{
+    (void)state;
+    static const char *const versions[] = {"TLSv1.3", "TLSv1.2"};
+    for (size_t v = 0; v < 2; v++) {
+        myr_loop *loop = myr_loop_new(NULL, NULL);
+        assert_non_null(loop);
+        myr_conn_opts *o = sandbox_opts(0);
+        assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, MYR_SSL_VERIFY_CA), 0);
+        assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_SSL_CA, sandbox_env("MYR_TEST_SSL_CA")), 0);
+        assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_TLS_VERSION, versions[v]), 0);
+        myr_error err;
+        for (int i = 0; i < 3; i++) {
+            myr_conn *c = myr_connect_sync(loop, o, &err);
+            if (c == NULL)
+                fail_msg("%s conn %d: %s", versions[v], i, err.message);
+            assert_string_equal(myr_conn_tls_version(c), versions[v]);
+            if (myr_conn_tls_resumed(c) != (i > 0))
+                fail_msg("%s conn %d: resumed=%d", versions[v], i, myr_conn_tls_resumed(c));
+            myr_result_free(sandbox_query(c, "SELECT 1"));   /* usable after resuming */
+            myr_close_sync(c, NULL);
+        }
+        /* Resumption off: a full handshake although the loop has a session. */
+        assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_TLS_RESUME, 0), 0);
+        myr_conn *full = myr_connect_sync(loop, o, &err);
+        assert_non_null(full);
+        assert_int_equal(myr_conn_tls_resumed(full), 0);
+        myr_close_sync(full, NULL);
+        assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_TLS_RESUME, 1), 0);
+        myr_loop *other = myr_loop_new(NULL, NULL);
+        myr_conn *c = myr_connect_sync(other, o, &err);
+        assert_non_null(c);
+        assert_int_equal(myr_conn_tls_resumed(c), 0);
+        myr_close_sync(c, NULL);
+        myr_loop_free(other);
+        myr_conn_opts_free(o);
+        myr_loop_free(loop);
+    }
+}
+
 static void test_bad_options(void **state)
 {
     (void)state;
@@ -440,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_big_values_over_tls),
         cmocka_unit_test(test_pipelined_over_tls),
         cmocka_unit_test(test_many_connections_one_loop),
+        cmocka_unit_test(test_resumption),
         cmocka_unit_test(test_bad_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
