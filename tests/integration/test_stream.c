@@ -68,6 +68,12 @@ typedef struct seen {
     myr_conn *free_conn;     /* myr_conn_free on the first call */
     myr_conn *close_conn;    /* myr_close on the first call */
     myr_future *close_fut;
+    myr_loop *free_loop;     /* myr_loop_free on the first call */
+    myr_conn *block_on;      /* try blocking calls on the first call */
+    int block_sync, block_await;   /* what they returned */
+    myr_conn *kill_from;     /* queue KILL of kill_id from here on the first call */
+    unsigned long kill_id;
+    myr_future *kill_fut;
     int *log; size_t *nlog;  /* event order: 2 = a batch */
 } seen;
 
@@ -123,6 +129,22 @@ static int on_rows(const myr_result *rows, void *arg)
             myr_conn_free(s->free_conn);
         if (s->close_conn)
             s->close_fut = myr_close(s->close_conn);
+        if (s->block_on) {
+            myr_error err;
+            myr_result *r = myr_query_sync(s->block_on, "SELECT 1", 8, &err);
+            s->block_sync = r == NULL ? err.code : 0;
+            myr_result_free(r);
+            myr_future *f = myr_query(s->block_on, "SELECT 1", 8);
+            s->block_await = myr_await(f, 1000);
+            myr_future_free(f);
+        }
+        if (s->kill_from) {
+            char sql[64];
+            int n = snprintf(sql, sizeof sql, "KILL %lu", s->kill_id);
+            s->kill_fut = myr_query(s->kill_from, sql, (size_t)n);
+        }
+        if (s->free_loop)
+            myr_loop_free(s->free_loop);
     }
     return s->stop_after != 0 && s->calls == s->stop_after;
 }
@@ -472,6 +494,65 @@ static void test_rows_over_16mib(void **state)
     want_value(g_conn, "SELECT 'small again'", "small again");
 }
 
+static void test_callback_frees_loop(void **state)
+{
+    (void)state;
+    myr_error err;
+    myr_loop *loop = myr_loop_new(NULL, &err);
+    assert_non_null(loop);
+    myr_conn *c = sandbox_connect(loop);
+    seen s = {.next = 1, .free_loop = loop};
+    myr_future *f = stream(c, "SELECT seq FROM seq_1_to_200000", &s);
+    /* The loop goes when the run_once that called back returns; the
+     * connection with it, and the future fails, readable still. */
+    assert_int_equal(myr_await(f, 60000), MYR_ECLOSED);
+    assert_null(myr_future_loop(f));
+    assert_int_equal(s.calls, 1);
+    myr_future_free(f);
+}
+
+static void test_private_loop_and_blocking_refused(void **state)
+{
+    (void)state;
+    myr_conn *c = sandbox_connect(NULL);   /* a private loop */
+    seen s = {.next = 1, .block_on = c};
+    myr_future *f = stream(c, "SELECT seq FROM seq_1_to_100000", &s);
+    assert_int_equal(myr_await(f, 60000), 0);
+    assert_int_equal(s.rows, 100000);
+    assert_false(s.bad);
+    /* Blocking on the loop from its rows callback is refused. */
+    assert_int_equal(s.block_sync, MYR_EBUSY);
+    assert_int_equal(s.block_await, MYR_EBUSY);
+    myr_future_free(f);
+    myr_error err;
+    myr_result *r = myr_query_sync(c, "SELECT 'ok'", 11, &err);
+    assert_non_null(r);
+    myr_result_free(r);
+    myr_close_sync(c, NULL);
+}
+
+/* The server kills the connection while it streams (its sends block on
+ * our full socket buffer meanwhile): the rows before arrive, then an
+ * error, and the connection is gone. */
+static void test_killed_mid_stream(void **state)
+{
+    (void)state;
+    myr_conn *victim = sandbox_connect(g_loop);
+    seen s = {.next = 1, .kill_from = g_conn, .kill_id = myr_conn_thread_id(victim)};
+    myr_future *f = stream(victim, "SELECT seq, REPEAT('k', 200) FROM seq_1_to_50000000", &s);
+    int rc = myr_await(f, 120000);
+    assert_true(rc == MYR_ESERVER || rc == MYR_ECONNLOST);
+    if (rc == MYR_ESERVER)
+        assert_int_equal(myr_future_error(f)->mysql_errno, 1927);   /* connection was killed */
+    assert_int_equal(myr_await(s.kill_fut, 30000), 0);
+    assert_true(s.rows > 0 && s.rows < 50000000);
+    assert_false(s.bad);
+    myr_future_free(s.kill_fut);
+    myr_future_free(f);
+    myr_conn_free(victim);
+    want_value(g_conn, "SELECT 'killer fine'", "killer fine");
+}
+
 static void test_set_index_buffered(void **state)
 {
     (void)state;
@@ -498,6 +579,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_callback_closes_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rows_over_16mib, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_callback_frees_loop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_private_loop_and_blocking_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_killed_mid_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_index_buffered, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

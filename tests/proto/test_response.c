@@ -526,12 +526,17 @@ typedef struct rec {
     char log[512];
     myr__field slots[4];
     int fail_at;     /* return MYR_ENOMEM at this call (1-based), 0 never */
+    int pause_at;    /* row()/end() answer MYR__SINK_PAUSE at this call, 0 never */
     int calls;
 } rec;
 
 static int rec_call(rec *r)
 {
     return ++r->calls == r->fail_at ? MYR_ENOMEM : 0;
+}
+static int rec_pause(rec *r, int rc)
+{
+    return rc == 0 && r->calls == r->pause_at ? MYR__SINK_PAUSE : rc;
 }
 static void rec_add(rec *r, const char *fmt, ...)
 {
@@ -577,12 +582,12 @@ static int rec_row(void *ctx, myr__field *f, const uint8_t *p, size_t len)
             rec_add(r, i ? "|%.*s" : "%.*s", (int)f[i].len, (const char *)f[i].ptr);
     }
     rec_add(r, "] ");
-    return rec_call(r);
+    return rec_pause(r, rec_call(r));
 }
 static int rec_end(void *ctx, const myr__ok *ok)
 {
     rec_add(ctx, "end(%d) ", (int)ok->status);
-    return rec_call(ctx);
+    return rec_pause(ctx, rec_call(ctx));
 }
 static const myr__sink rec_sink = {.ok = rec_ok, .columns = rec_columns, .column = rec_column,
                                    .row_slots = rec_slots, .row = rec_row, .end = rec_end};
@@ -693,6 +698,50 @@ static void test_resp_rows_fast_path(void **state)
     assert_int_equal(myr__resp_rows(&r, &seq, buf, n, &rec_sink, &rc), MYR_EMALFORMED);
 }
 
+/* A sink may ask the codec to stop (a streaming batch is ready): the
+ * event is taken, paused is set, and the rest is read later. */
+static void test_sink_pause(void **state)
+{
+    (void)state;
+    myr__resp r;
+    myr__resp_init(&r, CAPS_DEOF);
+    rec rc = {.pause_at = 5};   /* cols, col0, col1, slots, row 1 */
+    myr__err e;
+    const pkt head[] = {P("\x02"), P(COL_ID), P(COL_NAME)};
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(myr__resp_read(&r, head[i].p, head[i].len, &rec_sink, &rc, &e), MYR__RESP_MORE);
+    assert_int_equal(r.paused, 0);
+    /* The fast path stops right after the row that paused. */
+    uint8_t buf[256];
+    pkt r1 = P(ROW_1), rn = P(ROW_NULL), end = P(OK_END);
+    size_t one = frame(buf, 4, &r1);
+    size_t two = one + frame(buf + one, 5, &rn);
+    size_t all = two + frame(buf + two, 6, &end);
+    uint8_t seq = 4;
+    assert_int_equal(myr__resp_rows(&r, &seq, buf, all, &rec_sink, &rc), (long)one);
+    assert_int_equal(seq, 5);
+    assert_int_equal(r.paused, 1);
+    assert_string_equal(rc.log, "cols(2) col0=id col1=name row[1|alice] ");
+    r.paused = 0;   /* the reader clears it, then goes on */
+    assert_int_equal(myr__resp_rows(&r, &seq, buf + one, all - one, &rec_sink, &rc), (long)(two - one));
+    assert_int_equal(r.paused, 0);
+    /* Through myr__resp_read: a row that pauses is MORE, an end that
+     * pauses keeps its DONE. */
+    myr__resp_init(&r, CAPS_DEOF);
+    rec rc2 = {.pause_at = 5};
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(myr__resp_read(&r, head[i].p, head[i].len, &rec_sink, &rc2, &e), MYR__RESP_MORE);
+    assert_int_equal(myr__resp_read(&r, r1.p, r1.len, &rec_sink, &rc2, &e), MYR__RESP_MORE);
+    assert_int_equal(r.paused, 1);
+    r.paused = 0;
+    rc2.pause_at = 8;   /* slots 6, row 2 7, end 8 */
+    assert_int_equal(myr__resp_read(&r, rn.p, rn.len, &rec_sink, &rc2, &e), MYR__RESP_MORE);
+    assert_int_equal(r.paused, 0);
+    assert_int_equal(myr__resp_read(&r, end.p, end.len, &rec_sink, &rc2, &e), MYR__RESP_DONE);
+    assert_int_equal(r.paused, 1);
+    assert_string_equal(rc2.log, "cols(2) col0=id col1=name row[1|alice] row[2|NULL] end(2) ");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -714,6 +763,7 @@ int main(void)
         cmocka_unit_test(test_resp_read_sink),
         cmocka_unit_test(test_resp_read_sink_fails),
         cmocka_unit_test(test_resp_rows_fast_path),
+        cmocka_unit_test(test_sink_pause),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
