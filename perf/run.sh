@@ -15,7 +15,7 @@
 #
 # Environment: PERF_BUILD_DIR, PERF_REPS, PERF_ONLY="qps creator ..." (run only
 # these parts: qps sysbench syscalls creator minisrv callgrind scale big
-# fairness), PERF_QPS_CONNS="64" / PERF_QPS_QUERIES="select1" / PERF_SECS=3
+# stream fairness), PERF_QPS_CONNS="64" / PERF_QPS_QUERIES="select1" / PERF_SECS=3
 # (override the qps sizes), PERF_FAIR_CONNS="64 1024" / PERF_FAIR_SECS=5
 # (override the fairness sizes), PERF_NO_INSTALL=1 (never call apt-get/npm),
 # PERF_PUBLISH=1 (also write the summary to perf/RESULTS.md and the chart to
@@ -382,6 +382,24 @@ if want big; then
         echo "$rep,$line" >> "$CSV"
       else
         log "  failed: $cmd"
+      fi
+    done
+  done
+fi
+
+# ------------------------------------------------- 7b. streaming rows
+# The same 1,000,000 rows through myr_query_stream and buffered by myr_query,
+# each in its own process (peak RSS is per process), interleaved.
+if want stream; then
+  CSV=$OUT/stream.csv
+  echo "rep,impl,mode,rows,mb,seconds,rows_per_s,mb_per_s,cpu_s,rss_before_kib,maxrss_kib,growth_kib" > "$CSV"
+  log "streaming rows: 1,000,000 rows streamed vs buffered, $REPS reps"
+  for rep in $(seq 1 "$REPS"); do
+    for mode in stream buffered; do
+      if line=$("$BUILD/perf_stream" --rows 1000000 --mode $mode 2>>"$OUT/errors.log" | tail -1) && [ -n "$line" ]; then
+        echo "$rep,$line" >> "$CSV"
+      else
+        log "  failed: perf_stream --mode $mode"
       fi
     done
   done

@@ -228,6 +228,22 @@ if big:
           f"{mmr([float(r['cpu_s']) for r in rs], 2)} |")
     p("")
 
+# ------------------------------------------------------------- stream
+stm = rows("stream.csv")
+if stm:
+    p("## Streaming rows: 1,000,000 rows, myr_query_stream vs buffered\n")
+    p("Peak RSS growth = peak RSS of the process after the query − its peak before it (connected, warmed up).\n")
+    p("| impl | mode | rows | MB (values) | seconds | rows/s | client CPU s | peak RSS growth MiB |")
+    p("|---|---|---:|---:|---:|---:|---:|---:|")
+    by = {}
+    for r in stm:
+        by.setdefault((r["impl"], r["mode"]), []).append(r)
+    for k, rs in by.items():
+        p(f"| {k[0]} | {k[1]} | {rs[0]['rows']} | {float(rs[0]['mb']):.1f} | {mmr([float(r['seconds']) for r in rs], 2)} | "
+          f"{mmr([float(r['rows_per_s']) for r in rs])} | {mmr([float(r['cpu_s']) for r in rs], 3)} | "
+          f"{mmr([float(r['growth_kib']) / 1024 for r in rs], 1)} |")
+    p("")
+
 # ------------------------------------------------------------- fairness
 FAIR_NAMES = {
     "myring_window": "myring, refill 0 (window policy)",
