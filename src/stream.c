@@ -107,20 +107,21 @@ static int s_column(void *ctx, size_t i, const myr_column *col, const uint8_t *p
     return st->inner->column(&st->batch, i, col, p, len);
 }
 
-static myr__field *s_row_slots(void *ctx, size_t len, uint8_t **copy)
+/* Before a row's slots: the set's first row marks where its rows start. */
+static myr__stream *before_row(void *ctx)
 {
     myr__stream *st = cmd_of(ctx)->stream;
-    if (!st->marked) {   /* the set's first row: its rows start here */
+    if (!st->marked) {
         myr__result_mark(st->batch.tail, &st->mark);
         st->marked = 1;
     }
-    return st->inner->row_slots(&st->batch, len, copy);
+    return st;
 }
 
-static int s_row(void *ctx, myr__field *f, const uint8_t *p, size_t len)
+/* A row of len bytes was added (rc: the inner sink's answer): is the
+ * batch full? */
+static int after_row(myr__stream *st, int rc, size_t len)
 {
-    myr__stream *st = cmd_of(ctx)->stream;
-    int rc = st->inner->row(&st->batch, f, p, len);
     if (rc != 0)
         return rc;
     st->batch_bytes += len + 1 + st->batch.tail->ncols * sizeof(myr__field);
@@ -132,6 +133,31 @@ static int s_row(void *ctx, myr__field *f, const uint8_t *p, size_t len)
         return 0;
     }
     return MYR__SINK_PAUSE;
+}
+
+static myr__field *s_row_slots(void *ctx, size_t len, uint8_t **copy)
+{
+    myr__stream *st = before_row(ctx);
+    return st->inner->row_slots(&st->batch, len, copy);
+}
+
+static int s_row(void *ctx, myr__field *f, const uint8_t *p, size_t len)
+{
+    myr__stream *st = cmd_of(ctx)->stream;
+    return after_row(st, st->inner->row(&st->batch, f, p, len), len);
+}
+
+/* Binary rows (a prepared statement's), when the inner sink has them. */
+static myr__field *s_bin_slots(void *ctx, const myr_column **cols)
+{
+    myr__stream *st = before_row(ctx);
+    return st->inner->bin_slots ? st->inner->bin_slots(&st->batch, cols) : NULL;
+}
+
+static int s_bin_row(void *ctx, myr__field *f, const uint8_t *p, size_t len)
+{
+    myr__stream *st = cmd_of(ctx)->stream;
+    return after_row(st, st->inner->bin_row(&st->batch, f, p, len), len);
 }
 
 static int s_end(void *ctx, const myr__ok *ok)
@@ -158,6 +184,8 @@ const myr__sink myr__stream_sink = {
     .row_slots = s_row_slots,
     .row = s_row,
     .end = s_end,
+    .bin_slots = s_bin_slots,
+    .bin_row = s_bin_row,
 };
 
 /* ----------------------------------------------------------------- hooks */
@@ -207,6 +235,11 @@ int myr__stream_rows_waiting(const myr__cmd *cmd)
 void myr__stream_finish(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err)
 {
     myr__stream *st = cmd->stream;
+    if (st == NULL) {   /* failed before its stream was attached (myr__conn_command) */
+        myr__results_clear(&cmd->res);
+        myr__future_resolve(cmd->fut, status, err);
+        return;
+    }
     st->finished = 1;
     st->status = status;
     if (status != 0 && err != NULL && err->code != 0) {
@@ -251,9 +284,9 @@ void myr__stream_deliver(myr_conn *c, myr__cmd *cmd, const myr_error *abandon)
 /* --------------------------------------------------------------- queries */
 
 myr_future *myr__stream_command(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t len,
-                                myr__stream *st)
+                                void *ctx, myr__stream *st)
 {
-    myr_future *f = myr__command(c, k, arg, len);
+    myr_future *f = myr__conn_command(c, k, arg, len, ctx);
     if (f == NULL || f->done) {   /* failed at once: no response will come */
         stream_free(st);
         return f;
@@ -291,5 +324,5 @@ myr_future *myr_query_stream(myr_conn *c, const char *sql, size_t len, myr_rows_
     }
     if (sql == NULL)
         len = 0;
-    return myr__stream_command(c, &cmd_query_stream, sql, len, st);
+    return myr__stream_command(c, &cmd_query_stream, sql, len, NULL, st);
 }

@@ -4,9 +4,10 @@
  * three hooks below (finish, rows_waiting, deliver); its command is queued
  * with myr__stream_command and a myr__stream made by myr__stream_new. The
  * stream builds each batch with an inner sink (the buffered result's,
- * myr__results_sink, for text rows; a binary-row sink works the same way
- * if it keeps its rows in a myr__results, which is its ctx), hands it out
- * from the loop's settle phase and starts the next one. */
+ * myr__results_sink, for text and binary rows: a streaming prepared
+ * statement sets resp_mode = MYR__RMODE_BINARY in its kind and passes the
+ * same inner sink), hands it out from the loop's settle phase and starts
+ * the next one. The inner sink's ctx is a myr__results holding the batch. */
 #ifndef MYR_STREAM_INTERNAL_H
 #define MYR_STREAM_INTERNAL_H
 
@@ -18,9 +19,11 @@ typedef struct myr__stream myr__stream;
  * when out of memory. */
 myr__stream *myr__stream_new(const myr__sink *inner, myr_rows_cb cb, void *arg);
 /* Queue a command of streaming kind k with st (taken: freed if the command
- * fails at once). As myr__command otherwise. */
+ * fails at once). As myr__conn_command otherwise (cmd.ctx = ctx; with ctx
+ * set a command that cannot be queued is finished through k->finish, and
+ * myr__stream_finish then finds no stream yet: it resolves with the error). */
 myr_future *myr__stream_command(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t len,
-                                myr__stream *st);
+                                void *ctx, myr__stream *st);
 
 /* For a streaming kind's entry in the command table. */
 extern const myr__sink myr__stream_sink;
