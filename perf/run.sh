@@ -389,13 +389,15 @@ fi
 
 # ------------------------------------------------- 7b. streaming rows
 # The same 1,000,000 rows through myr_query_stream and buffered by myr_query,
-# each in its own process (peak RSS is per process), interleaved.
+# each in its own process (peak RSS is per process), interleaved; plain TCP,
+# and streamed over TLS.
 if want stream; then
   CSV=$OUT/stream.csv
   echo "rep,impl,mode,rows,mb,seconds,rows_per_s,mb_per_s,cpu_s,rss_before_kib,maxrss_kib,growth_kib" > "$CSV"
   log "streaming rows: 1,000,000 rows streamed vs buffered, $REPS reps"
   for rep in $(seq 1 "$REPS"); do
-    for mode in stream buffered; do
+    for mode in "stream" "buffered" "stream --tls"; do
+      # shellcheck disable=SC2086
       if line=$("$BUILD/perf_stream" --rows 1000000 --mode $mode 2>>"$OUT/errors.log" | tail -1) && [ -n "$line" ]; then
         echo "$rep,$line" >> "$CSV"
       else

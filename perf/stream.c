@@ -3,10 +3,11 @@
  * ~96 bytes: SELECT seq, REPEAT('x', 90) FROM seq_1_to_N), streamed through
  * myr_query_stream (--mode stream, the default) or buffered whole by
  * myr_query (--mode buffered); every value is read once either way. Run each
- * mode in its own process: peak RSS is per process.
+ * mode in its own process: peak RSS is per process. Plain TCP unless --tls
+ * (then the mode is reported as stream+tls / buffered+tls).
  * Reports rows/s, MB/s of value bytes, client CPU, RSS before the query,
  * peak RSS and the growth between them.
- * Usage: perf_stream [--rows N] [--mode stream|buffered] [--header]
+ * Usage: perf_stream [--rows N] [--mode stream|buffered] [--tls] [--header]
  *        (database PERF_DB, default perf)
  * Prints: impl,mode,rows,mb,seconds,rows_per_s,mb_per_s,cpu_s,rss_before_kib,maxrss_kib,growth_kib
  */
@@ -34,16 +35,18 @@ static int on_rows(const myr_result *r, void *arg)
 int main(int argc, char **argv)
 {
     long rows = 1000000;
-    int header = 0, buffered = 0;
+    int header = 0, buffered = 0, tls = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--header") == 0)
             header = 1;
+        else if (strcmp(argv[i], "--tls") == 0)
+            tls = 1;
         else if (i + 1 < argc && strcmp(argv[i], "--rows") == 0)
             rows = atol(argv[++i]);
         else if (i + 1 < argc && strcmp(argv[i], "--mode") == 0)
             buffered = strcmp(argv[++i], "buffered") == 0;
         else {
-            fprintf(stderr, "usage: %s [--rows N] [--mode stream|buffered] [--header]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--rows N] [--mode stream|buffered] [--tls] [--header]\n", argv[0]);
             return 2;
         }
     }
@@ -54,6 +57,7 @@ int main(int argc, char **argv)
     myr_conn_opts_set_str(o, MYR_OPT_USER, t.user);
     myr_conn_opts_set_str(o, MYR_OPT_PASSWORD, t.password);
     myr_conn_opts_set_str(o, MYR_OPT_DATABASE, t.db ? t.db : "perf");
+    myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, tls ? MYR_SSL_REQUIRED : MYR_SSL_DISABLED);
     myr_error err;
     myr_conn *c = myr_connect_sync(NULL, o, &err);
     myr_conn_opts_free(o);
@@ -93,7 +97,7 @@ int main(int argc, char **argv)
     }
     if (header)
         printf("impl,mode,rows,mb,seconds,rows_per_s,mb_per_s,cpu_s,rss_before_kib,maxrss_kib,growth_kib\n");
-    printf("myring,%s,%zu,%.1f,%.3f,%.0f,%.1f,%.3f,%ld,%ld,%ld\n", buffered ? "buffered" : "stream", cnt.rows,
+    printf("myring,%s%s,%zu,%.1f,%.3f,%.0f,%.1f,%.3f,%ld,%ld,%ld\n", buffered ? "buffered" : "stream", tls ? "+tls" : "", cnt.rows,
            (double)cnt.bytes / 1e6, secs, (double)cnt.rows / secs, (double)cnt.bytes / 1e6 / secs,
            c1.usr + c1.sys - c0.usr - c0.sys, c0.maxrss_kib, c1.maxrss_kib, c1.maxrss_kib - c0.maxrss_kib);
     return 0;

@@ -553,6 +553,31 @@ static void test_killed_mid_stream(void **state)
     want_value(g_conn, "SELECT 'killer fine'", "killer fine");
 }
 
+/* TCP connections default to TLS where the server offers it (the tests
+ * above); the same over plain TCP and over the Unix socket. */
+static void test_plain_transports(void **state)
+{
+    (void)state;
+    for (int unix_socket = 0; unix_socket <= 1; unix_socket++) {
+        myr_conn_opts *o = sandbox_opts(unix_socket);
+        assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, MYR_SSL_DISABLED), 0);
+        myr_error err;
+        myr_conn *c = myr_connect_sync(g_loop, o, &err);
+        myr_conn_opts_free(o);
+        assert_non_null(c);
+        seen s = {.next = 1};
+        myr_future *f = stream(c, "SELECT seq, REPEAT('p', 60) FROM seq_1_to_150000; SELECT seq FROM seq_150001_to_150010", &s);
+        assert_int_equal(myr_await(f, 60000), 0);
+        assert_false(s.bad);
+        assert_int_equal(s.sets[0], 150000);
+        assert_int_equal(s.sets[1], 10);
+        assert_true(s.calls > 10);
+        myr_future_free(f);
+        want_value(c, "SELECT 'plain'", "plain");
+        myr_close_sync(c, NULL);
+    }
+}
+
 static void test_set_index_buffered(void **state)
 {
     (void)state;
@@ -582,6 +607,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_callback_frees_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_private_loop_and_blocking_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_mid_stream, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plain_transports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_index_buffered, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
