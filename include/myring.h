@@ -288,7 +288,8 @@ MYR_API myr_future *myr_to_thread(myr_loop *loop, void *(*fn)(void *), void *arg
 
 /* Options for a connection. Defaults: host "localhost" (Unix socket
  * /run/mysqld/mysqld.sock when no host/port is set), port 3306, user "",
- * charset utf8mb4, multi statements on, no timeouts. */
+ * charset utf8mb4, multi statements on, a 10 s login deadline and no other
+ * timeouts. */
 MYR_API myr_conn_opts *myr_conn_opts_new(void);
 MYR_API void myr_conn_opts_free(myr_conn_opts *o);
 typedef enum myr_opt {
@@ -300,9 +301,18 @@ typedef enum myr_opt {
     MYR_OPT_DATABASE,        /* str */
     MYR_OPT_CHARSET,         /* str: "utf8mb4" (default), "utf8mb3" (or "utf8"),
                                 "latin1", "ascii", "binary"; case-insensitive */
-    MYR_OPT_CONNECT_TIMEOUT, /* int ms 0..INT_MAX, 0 = none */
-    MYR_OPT_READ_TIMEOUT,    /* int ms 0..INT_MAX per command, 0 = none; on expiry the
-                                connection is closed and its futures fail */
+    MYR_OPT_CONNECT_TIMEOUT, /* int ms 0..INT_MAX, 0 = none (default): the whole connect
+                                (name lookup, TCP connect, login) must be over within
+                                this; else MYR_ETIMEDOUT, mysql_errno 2003. See also
+                                MYR_OPT_LOGIN_TIMEOUT */
+    MYR_OPT_READ_TIMEOUT,    /* int ms 0..INT_MAX, 0 = none (default): a timeout on
+                                silence. While a command awaits its response, each
+                                time the server has sent nothing for this long the
+                                connection is given up: closed, and its commands fail
+                                with MYR_ETIMEDOUT, mysql_errno 2013. A long query
+                                that streams rows never trips it; one that computes
+                                quietly for longer does. To bound a command and keep
+                                the connection, use MYR_OPT_QUERY_TIMEOUT */
     MYR_OPT_MULTI_STATEMENTS,/* int 0 = off, any other = on; default on */
     MYR_OPT_LOCAL_INFILE,    /* int 0/1, default 0 (not supported yet: rejected) */
     MYR_OPT_PIPELINE_REFILL, /* int -1..INT_MAX: pipelining window policy (see myr_query);
@@ -330,6 +340,22 @@ typedef enum myr_opt {
     MYR_OPT_TLS_RESUME,      /* int 1 (default) = resume the TLS session the loop kept from an
                                 earlier connection to the same server (and keep this one's);
                                 0 = always a full handshake */
+    MYR_OPT_QUERY_TIMEOUT,   /* int ms 0..INT_MAX, 0 = none (default): a deadline per
+                                command (query, ping, select_db, reset, statement
+                                prepare/execute). The clock starts when the command
+                                is queued (when myr_query() returns), so time spent
+                                waiting behind earlier commands counts. A command not
+                                finished by then is canceled as myr_cancel() does
+                                (not sent yet: it never runs; running: KILL QUERY,
+                                its response drained) and fails with MYR_ETIMEDOUT
+                                (a server error number, e.g. 1317, kept in
+                                mysql_errno); the connection stays usable */
+    MYR_OPT_LOGIN_TIMEOUT,   /* int ms 0..INT_MAX, default 10000, 0 = none: from the
+                                moment the socket is connected, the server's greeting,
+                                TLS and authentication must be over within this; else
+                                the connect fails with MYR_ETIMEDOUT, mysql_errno 2013
+                                (a server whose accept backlog is full leaves sockets
+                                connected that never get a greeting) */
     MYR_OPT__LAST
 } myr_opt;
 /* TLS (MYR_OPT_SSL_MODE). TLS starts after the server's greeting, as the

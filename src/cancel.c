@@ -97,6 +97,7 @@ static myr__side *side_for(myr_conn *c)
     myr__free(s->opts.database);
     s->opts.database = NULL;
     s->opts.read_timeout_ms = 0;
+    s->opts.query_timeout_ms = 0;
     s->opts.pipeline_refill = -1;
     s->loop = loop;
     s->next = loop->sides;

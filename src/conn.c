@@ -60,10 +60,37 @@ static void conn_on_release(ur_owner *o)
 
 /* ------------------------------------------------------------ connecting */
 
+static int login_timeout_ms(const myr_conn *c)
+{
+    return c->opts.login_timeout_set ? c->opts.login_timeout_ms : MYR__LOGIN_TIMEOUT_MS;
+}
+
+/* The socket is connected: the server has login_timeout_ms to greet us and
+ * the login to end, unless the connect deadline comes first. */
+static void start_login(myr_conn *c)
+{
+    myr__conn_set_state(c, MYR__CS_GREETING);
+    int ms = login_timeout_ms(c);
+    if (ms > 0) {
+        uint64_t at = ur_now_ns() + (uint64_t)ms * 1000000u;
+        if (!ur_timer_armed(&c->timer) || at < c->timer.deadline_ns) {
+            ur_timer_start(c->loop->ur, &c->timer, at);
+            c->login_deadline = 1;
+        }
+    }
+    myr__conn_kick(c);
+}
+
 static void on_timer(ur_timer *t)
 {
     myr_conn *c = (myr_conn *)((char *)t - offsetof(myr_conn, timer));
-    if (c->state < MYR__CS_READY)
+    if (c->state < MYR__CS_READY && c->login_deadline)
+        myr__conn_fail(c, MYR_ETIMEDOUT, 2013,
+                       "Lost connection to server at '%s' (login timeout: no answer within %d ms)",
+                       c->state == MYR__CS_GREETING ? "reading initial communication packet"
+                                                    : "reading authorization packet",
+                       login_timeout_ms(c));
+    else if (c->state < MYR__CS_READY)
         myr__conn_fail(c, MYR_ETIMEDOUT, 2003, "Can't connect to server on '%s' (%d): connect timeout",
                        c->opts.host ? c->opts.host : "localhost", ETIMEDOUT);
     else
@@ -120,8 +147,7 @@ static void on_connect(myr_conn *c, int res)
         connect_failed(c, -res);
         return;
     }
-    myr__conn_set_state(c, MYR__CS_GREETING);
-    myr__conn_kick(c);
+    start_login(c);
 }
 
 static void conn_complete(ur_owner *o, uint32_t tag, int res, uint32_t flags)
@@ -233,6 +259,7 @@ static myr_conn *conn_new(myr_loop *loop, const myr_conn_opts *opts)
     ur_owner_init(&c->owner, loop->ur, conn_complete, conn_on_release);
     ur_timer_init(&c->timer, on_timer);
     ur_timer_init(&c->kill_timer, myr__conn_kill_timer);
+    ur_timer_init(&c->query_timer, myr__conn_query_timer);
     myr__pkt_reader_init(&c->reader);
     c->loop_next = loop->conns;
     if (loop->conns)
@@ -270,8 +297,7 @@ static myr_future *connect_common(myr_loop *loop, const myr_conn_opts *opts, int
             c->addr_family = c->addr.ss_family;
         else
             c->addr_family = AF_UNSPEC;
-        myr__conn_set_state(c, MYR__CS_GREETING);
-        myr__conn_kick(c);
+        start_login(c);
         return f;
     }
     int rc = pick_target(c);

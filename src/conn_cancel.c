@@ -23,6 +23,10 @@
  * killed again after 250 ms, then 500, 1000, 1000 ... ms. A canceled command
  * with uncanceled commands sent after it is not killed (the KILL could land
  * on one of those): it runs to its end and its result is discarded.
+ *
+ * MYR_OPT_QUERY_TIMEOUT cancels the same way (MYR__CANCEL_TIMEOUT: the
+ * command ends MYR_ETIMEDOUT): each command's deadline is set when it is
+ * queued, and one timer per connection waits for the first one still live.
  */
 #include <string.h>
 
@@ -146,4 +150,25 @@ void myr__conn_kill_timer(ur_timer *t)
 {
     myr_conn *c = (myr_conn *)((char *)t - offsetof(myr_conn, kill_timer));
     myr__conn_cancel_check(c);
+}
+
+void myr__conn_query_timer(ur_timer *t)
+{
+    myr_conn *c = (myr_conn *)((char *)t - offsetof(myr_conn, query_timer));
+    if (c->state != MYR__CS_READY)
+        return;
+    uint64_t now = ur_now_ns();
+    myr__cmd *next;
+    for (myr__cmd *cmd = c->cmd_head; cmd != NULL; cmd = next) {
+        next = cmd->next;   /* canceling may free cmd (a detached future) */
+        if (cmd->deadline_ns == 0 || cmd->cancel != MYR__CANCEL_NONE)
+            continue;
+        if (cmd->deadline_ns > now) {   /* deadlines grow along the queue */
+            ur_timer_start(c->loop->ur, &c->query_timer, cmd->deadline_ns);
+            return;
+        }
+        myr__conn_cancel(c, cmd, MYR__CANCEL_TIMEOUT);
+        if (c->state != MYR__CS_READY)
+            return;
+    }
 }

@@ -64,6 +64,13 @@ int myr__conn_queue_cmd(myr_conn *c, const myr__cmd_kind *k, const void *arg, si
     cmd->len = c->out.len - before;
     cmd->cancel = MYR__CANCEL_NONE;
     cmd->cancel_live = 0;
+    cmd->deadline_ns = 0;
+    if (fut != NULL && k->reply && c->opts.query_timeout_ms > 0) {
+        /* The clock starts now, when the command is queued. */
+        cmd->deadline_ns = ur_now_ns() + (uint64_t)c->opts.query_timeout_ms * 1000000u;
+        if (!ur_timer_armed(&c->query_timer))
+            ur_timer_start(c->loop->ur, &c->query_timer, cmd->deadline_ns);
+    }
     cmd->next = NULL;
     cmd->kind = k;
     cmd->fut = fut;

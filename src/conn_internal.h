@@ -115,6 +115,9 @@ void myr__conn_cancel_check(myr_conn *c);
 void myr__conn_kill_done(myr_conn *c);
 /* Timer callback for the kill retry (c->kill_timer). */
 void myr__conn_kill_timer(ur_timer *t);
+/* Timer callback for MYR_OPT_QUERY_TIMEOUT (c->query_timer): commands past
+ * their deadline are canceled with MYR__CANCEL_TIMEOUT. */
+void myr__conn_query_timer(ur_timer *t);
 
 /* Side connections (cancel.c): the loop's kill and end hooks. */
 void myr__side_kill(myr_conn *c);

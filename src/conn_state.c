@@ -74,6 +74,7 @@ void myr__conn_release(myr_conn *c)
     c->release_requested = 1;
     ur_timer_stop(c->loop->ur, &c->timer);
     ur_timer_stop(c->loop->ur, &c->kill_timer);
+    ur_timer_stop(c->loop->ur, &c->query_timer);
     unlink_conn(c);
     if (c->loop->ticking) {
         c->release_next = c->loop->releasing;
@@ -115,7 +116,7 @@ void myr__cmd_finish(myr_conn *c, myr__cmd *cmd, int status, const myr_error *er
         unsigned server = status == MYR_ESERVER && err != NULL ? err->mysql_errno : 0;
         myr__error_set(&e, timeout ? MYR_ETIMEDOUT : MYR_ECANCELED, server,
                        server ? err->sqlstate : NULL, "%s%s%s",
-                       timeout ? "query timeout: the command did not finish in time"
+                       timeout ? "query timeout: the command did not finish in time (MYR_OPT_QUERY_TIMEOUT)"
                                : "canceled by the application",
                        server ? "; the server said: " : "", server ? err->message : "");
         myr__results_clear(&cmd->res);
@@ -146,6 +147,7 @@ void myr__conn_die(myr_conn *c, const myr_error *err)
     c->opts.password = NULL;
     ur_timer_stop(c->loop->ur, &c->timer);
     ur_timer_stop(c->loop->ur, &c->kill_timer);
+    ur_timer_stop(c->loop->ur, &c->query_timer);
     c->tp->abort(c);
     myr_future *cf = c->connect_fut;
     c->connect_fut = NULL;

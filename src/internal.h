@@ -146,6 +146,7 @@ struct myr__cmd {
     uint8_t reply_seq;     /* sequence id of the first reply packet */
     uint64_t end_pos;      /* stream offset of the end of its bytes */
     size_t len;            /* how many bytes it is (it starts at end_pos - len) */
+    uint64_t deadline_ns;  /* MYR_OPT_QUERY_TIMEOUT: when it is timed out; 0 = never */
     uint8_t cancel;        /* MYR__CANCEL_*: why it must not deliver a result */
     uint8_t cancel_live;   /* canceled after it was sent: counted in c->ncancel */
     myr__results res;      /* what its response built so far */
@@ -267,6 +268,9 @@ void myr__result_mark(const myr_result *r, myr__rmark *m);
 void myr__result_rewind(myr_result *r, const myr__rmark *m);
 
 /* ------------------------------------------------------------ connections */
+/* The login deadline (greeting, TLS, authentication) when the application
+ * sets none (MYR_OPT_LOGIN_TIMEOUT). */
+#define MYR__LOGIN_TIMEOUT_MS 10000
 typedef enum myr__conn_state {
     MYR__CS_RESOLVING,    /* host name lookup on the worker pool */
     MYR__CS_SOCKET,       /* socket op queued */
@@ -284,6 +288,9 @@ struct myr_conn_opts {
     int port;
     int port_set;
     int connect_timeout_ms, read_timeout_ms;
+    int query_timeout_ms;       /* MYR_OPT_QUERY_TIMEOUT, 0 = none */
+    int login_timeout_ms;       /* MYR_OPT_LOGIN_TIMEOUT when login_timeout_set */
+    int login_timeout_set;      /* else the default, MYR__LOGIN_TIMEOUT_MS */
     int multi_statements;
     int pipeline_refill;        /* MYR_OPT_PIPELINE_REFILL: 0 default, -1 eager */
     char *defaults_error;       /* why myr_conn_opts_read_defaults() failed, or NULL */
@@ -377,6 +384,8 @@ struct myr_conn {
     myr__cmd *kill_for;         /* the command the last kill was for (backoff) */
     unsigned kill_backoff_ms;   /* wait before killing the same command again */
     ur_timer kill_timer;        /* that wait */
+    ur_timer query_timer;       /* the first command's MYR_OPT_QUERY_TIMEOUT deadline */
+    uint8_t login_deadline;     /* c->timer is the login deadline (not the connect one) */
 };
 
 /* Internal connect on an already-connected socket (tests use socketpairs

@@ -136,6 +136,17 @@ int myr_conn_opts_set_int(myr_conn_opts *o, myr_opt opt, long value)
         else
             o->read_timeout_ms = (int)value;
         return 0;
+    case MYR_OPT_QUERY_TIMEOUT:
+    case MYR_OPT_LOGIN_TIMEOUT:
+        if (value < 0 || value > 0x7fffffff)
+            return MYR_EINVAL;
+        if (opt == MYR_OPT_QUERY_TIMEOUT) {
+            o->query_timeout_ms = (int)value;
+        } else {
+            o->login_timeout_ms = (int)value;
+            o->login_timeout_set = 1;
+        }
+        return 0;
     case MYR_OPT_MULTI_STATEMENTS:
         o->multi_statements = value != 0;
         return 0;
