@@ -46,6 +46,11 @@ typedef struct cli {
     int verbose;                        /* -v count */
     bool force;                         /* -f: go on after errors */
     bool ask_password;                  /* a bare -p: prompt for it */
+    /* TLS: ssl_mode 0 = the library's default (PREFERRED); ssl_implied: an
+     * --ssl-* file option was given, which means --ssl to the reference */
+    int ssl_mode;
+    bool ssl_implied, ssl_verify;
+    const char *ssl_ca, *ssl_capath, *ssl_cert, *ssl_key, *ssl_cipher, *tls_version;
     /* run */
     myr_conn *conn;
     int exit_status;
@@ -79,6 +84,12 @@ static void usage(FILE *f)
             "      --connect-timeout=S  Connect timeout in seconds.\n"
             "      --read-timeout=S     Read timeout in seconds.\n"
             "      --default-character-set=name  Connection charset (utf8mb4).\n"
+            "      --ssl-mode=MODE      DISABLED, PREFERRED (default), REQUIRED, VERIFY_CA,\n"
+            "                           VERIFY_IDENTITY.\n"
+            "      --ssl, --skip-ssl    Require / disable TLS.\n"
+            "      --ssl-verify-server-cert  Check the server's certificate and host name.\n"
+            "      --ssl-ca=file, --ssl-capath=dir, --ssl-cert=file, --ssl-key=file\n"
+            "      --ssl-cipher=list, --tls-version=TLSv1.2,TLSv1.3\n"
             "      --skip-print-query-on-error\n"
             "  -V, --version            Print the version and exit.\n"
             "  -?, --help               Print this help and exit.\n",
@@ -124,7 +135,9 @@ enum opt_id {
     O_CONNECT_TIMEOUT, O_READ_TIMEOUT, O_CHARSET, O_PROTOCOL, O_IGNORED_ARG,
     O_BATCH, O_SKIP_COLUMN_NAMES, O_COLUMN_NAMES, O_RAW, O_SILENT, O_QUICK,
     O_SKIP_LINE_NUMBERS, O_LINE_NUMBERS, O_PRINT_QUERY, O_SKIP_PRINT_QUERY,
-    O_IGNORED_FLAG, O_HELP, O_VERSION, O_TABLE, O_VERTICAL, O_VERBOSE, O_FORCE
+    O_IGNORED_FLAG, O_HELP, O_VERSION, O_TABLE, O_VERTICAL, O_VERBOSE, O_FORCE,
+    O_SSL, O_SKIP_SSL, O_SSL_MODE, O_SSL_CA, O_SSL_CAPATH, O_SSL_CERT, O_SSL_KEY, O_SSL_CIPHER,
+    O_TLS_VERSION, O_SSL_VERIFY
 };
 
 enum arg_kind { ARG_NONE, ARG_REQUIRED, ARG_OPTIONAL };
@@ -169,7 +182,16 @@ static const struct {
     {"no-beep", 'b', ARG_NONE, O_IGNORED_FLAG},
     {"no-defaults", 0, ARG_NONE, O_IGNORED_FLAG},
     /* myring's CLI speaks plain TCP or a Unix socket: TLS off is a no-op. */
-    {"skip-ssl", 0, ARG_NONE, O_IGNORED_FLAG},
+    {"ssl", 0, ARG_NONE, O_SSL},
+    {"skip-ssl", 0, ARG_NONE, O_SKIP_SSL},
+    {"ssl-mode", 0, ARG_REQUIRED, O_SSL_MODE},
+    {"ssl-ca", 0, ARG_REQUIRED, O_SSL_CA},
+    {"ssl-capath", 0, ARG_REQUIRED, O_SSL_CAPATH},
+    {"ssl-cert", 0, ARG_REQUIRED, O_SSL_CERT},
+    {"ssl-key", 0, ARG_REQUIRED, O_SSL_KEY},
+    {"ssl-cipher", 0, ARG_REQUIRED, O_SSL_CIPHER},
+    {"tls-version", 0, ARG_REQUIRED, O_TLS_VERSION},
+    {"ssl-verify-server-cert", 0, ARG_NONE, O_SSL_VERIFY},
     {"table", 't', ARG_NONE, O_TABLE},
     {"vertical", 'E', ARG_NONE, O_VERTICAL},
     {"verbose", 'v', ARG_NONE, O_VERBOSE},
@@ -239,6 +261,30 @@ static int apply_option(cli *c, enum opt_id id, const char *name, const char *v)
     case O_PRINT_QUERY: c->print_query_on_error = true; break;
     case O_SKIP_PRINT_QUERY: c->print_query_on_error = false; break;
     case O_IGNORED_FLAG: break;
+    case O_SSL: c->ssl_mode = MYR_SSL_REQUIRED; break;
+    case O_SKIP_SSL: c->ssl_mode = MYR_SSL_DISABLED; c->ssl_verify = false; break;
+    case O_SSL_MODE: {
+        static const char *const names[] = {"DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA",
+                                            "VERIFY_IDENTITY"};
+        int m = 0;
+        for (int k = 0; k < 5; k++)
+            if (!strcasecmp(v, names[k]))
+                m = MYR_SSL_DISABLED + k;
+        if (!m) {
+            fprintf(stderr, "%s: Invalid value '%s' for --ssl-mode (DISABLED, PREFERRED, REQUIRED, "
+                            "VERIFY_CA or VERIFY_IDENTITY)\n", progname, v);
+            return -1;
+        }
+        c->ssl_mode = m;
+        break;
+    }
+    case O_SSL_CA: c->ssl_ca = v; c->ssl_implied = true; break;
+    case O_SSL_CAPATH: c->ssl_capath = v; c->ssl_implied = true; break;
+    case O_SSL_CERT: c->ssl_cert = v; c->ssl_implied = true; break;
+    case O_SSL_KEY: c->ssl_key = v; c->ssl_implied = true; break;
+    case O_SSL_CIPHER: c->ssl_cipher = v; c->ssl_implied = true; break;
+    case O_TLS_VERSION: c->tls_version = v; break;
+    case O_SSL_VERIFY: c->ssl_verify = true; break;
     case O_HELP: usage(stdout); return 1;
     case O_VERSION: printf("%s Ver %s (batch client over io_uring)\n", progname, myr_version()); return 1;
     }
@@ -917,6 +963,31 @@ int main(int argc, char **argv)
     if (c.read_timeout > 0)
         myr_conn_opts_set_int(o, MYR_OPT_READ_TIMEOUT,
                               c.read_timeout > LONG_MAX / 1000 ? LONG_MAX : c.read_timeout * 1000);
+
+    /* TLS with the reference clients' meanings: --ssl (or any --ssl-* file
+     * option, as mariadb has it) requires TLS, --skip-ssl disables it,
+     * --ssl-verify-server-cert checks the certificate and the host name,
+     * --ssl-mode is MySQL's; nothing given: the library's PREFERRED. */
+    {
+        int mode = c.ssl_mode;
+        if (!mode && c.ssl_implied)
+            mode = MYR_SSL_REQUIRED;
+        if (c.ssl_verify && mode != MYR_SSL_DISABLED)
+            mode = MYR_SSL_VERIFY_IDENTITY;
+        if (mode)
+            myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, mode);
+        myr_conn_opts_set_str(o, MYR_OPT_SSL_CA, c.ssl_ca);
+        myr_conn_opts_set_str(o, MYR_OPT_SSL_CAPATH, c.ssl_capath);
+        myr_conn_opts_set_str(o, MYR_OPT_SSL_CERT, c.ssl_cert);
+        myr_conn_opts_set_str(o, MYR_OPT_SSL_KEY, c.ssl_key);
+        myr_conn_opts_set_str(o, MYR_OPT_SSL_CIPHER, c.ssl_cipher);
+        if (c.tls_version && myr_conn_opts_set_str(o, MYR_OPT_TLS_VERSION, c.tls_version) < 0) {
+            fprintf(stderr, "%s: Invalid value '%s' for --tls-version (TLSv1.2, TLSv1.3)\n", progname,
+                    c.tls_version);
+            myr_conn_opts_free(o);
+            return 1;
+        }
+    }
 
     memset(&err, 0, sizeof(err));
     c.conn = myr_connect_sync(NULL, o, &err);
