@@ -240,7 +240,7 @@ find_plugin_dir() {
 # must, for 127.0.0.1 (the name-mismatch case). Also a client certificate
 # from the same CA (for the REQUIRE X509 user) and an unrelated second CA
 # (the unknown-CA case). TLS_LAYOUT bumps when the set changes.
-TLS_LAYOUT=2
+TLS_LAYOUT=3
 make_tls() {
   [ -f "$DIR/tls/server-cert.pem" ] && [ "$(cat "$DIR/tls/layout" 2>/dev/null)" = "$TLS_LAYOUT" ] && return 0
   command -v openssl >/dev/null 2>&1 || { log "openssl not found: the sandbox runs without TLS"; return 0; }
@@ -263,7 +263,14 @@ make_tls() {
       -extfile ext.cnf -out client-cert.pem
     openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=myring other CA" \
       -keyout other-ca-key.pem -out other-ca.pem
-    rm -f server.csr client.csr ext.cnf
+    # Expired yesterday (same CA, right names): for a scripted TLS server in
+    # tests/integration/test_tls.c, since no real server here presents one.
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+      -keyout expired-key.pem -out expired.csr
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' > ext.cnf
+    openssl x509 -req -in expired.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days -1 \
+      -extfile ext.cnf -out expired-cert.pem
+    rm -f server.csr client.csr expired.csr ext.cnf
     echo "$TLS_LAYOUT" > layout
   ) >/dev/null 2>&1 || { log "could not make TLS certificates: the sandbox runs without TLS"; rm -rf "$t"; }
 }

@@ -12,6 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
 
 #include "fakesrv.h"
 #include "sandbox_env.h"
@@ -446,6 +454,83 @@ static void test_resumption(void **state)
     }
 }
 
+/* A scripted server whose certificate expired yesterday (no real server
+ * here presents one): greeting with CLIENT_SSL, the SSLRequest, then a
+ * wolfSSL server handshake with tls/expired-cert.pem. */
+typedef struct expired_srv {
+    int lfd;
+    char cert[4096], key[4096];
+    int got_ssl_request;
+} expired_srv;
+
+static void *expired_main(void *arg)
+{
+    expired_srv *e = arg;
+    int fd = accept(e->lfd, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    fs_buf b = {0};
+    uint8_t seq = 0;
+    fs_greeting(&b, &seq, FS_CAPS_DEFAULT | 0x800u, "mysql_native_password", fs_scramble_a, 9);
+    if (write(fd, b.data, b.len) != (ssize_t)b.len)
+        goto out;
+    uint8_t req[36];
+    size_t got = 0;
+    while (got < sizeof req) {
+        ssize_t n = read(fd, req + got, sizeof req - got);
+        if (n <= 0)
+            goto out;
+        got += (size_t)n;
+    }
+    e->got_ssl_request = req[0] == 32 && req[3] == 1 && (req[5] & 0x08);   /* len 32, seq 1, CLIENT_SSL */
+    WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfTLS_server_method());
+    if (ctx && wolfSSL_CTX_use_certificate_file(ctx, e->cert, WOLFSSL_FILETYPE_PEM) == WOLFSSL_SUCCESS &&
+        wolfSSL_CTX_use_PrivateKey_file(ctx, e->key, WOLFSSL_FILETYPE_PEM) == WOLFSSL_SUCCESS) {
+        WOLFSSL *ssl = wolfSSL_new(ctx);
+        wolfSSL_set_fd(ssl, fd);
+        wolfSSL_accept(ssl);   /* the client gives up on our certificate */
+        wolfSSL_free(ssl);
+    }
+    wolfSSL_CTX_free(ctx);
+out:
+    fs_buf_free(&b);
+    close(fd);
+    return NULL;
+}
+
+static void test_expired_certificate_fails_2026(void **state)
+{
+    (void)state;
+    expired_srv e = {0};
+    snprintf(e.cert, sizeof e.cert, "%s/tls/expired-cert.pem", sandbox_env("MYR_SANDBOX_DIR"));
+    snprintf(e.key, sizeof e.key, "%s/tls/expired-key.pem", sandbox_env("MYR_SANDBOX_DIR"));
+    assert_int_equal(access(e.cert, R_OK), 0);
+    e.lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    assert_int_equal(bind(e.lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(e.lfd, 1), 0);
+    assert_int_equal(getsockname(e.lfd, (struct sockaddr *)&a, &alen), 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, expired_main, &e), 0);
+
+    myr_conn_opts *o = fs_opts("bob", "secret");
+    assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_HOST, "127.0.0.1"), 0);
+    assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_PORT, ntohs(a.sin_port)), 0);
+    assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, MYR_SSL_VERIFY_IDENTITY), 0);
+    assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_SSL_CA, sandbox_env("MYR_TEST_SSL_CA")), 0);
+    myr_error err;
+    myr_conn *c = myr_connect_sync(NULL, o, &err);
+    myr_conn_opts_free(o);
+    pthread_join(th, NULL);
+    close(e.lfd);
+    assert_null(c);
+    assert_true(e.got_ssl_request);
+    assert_int_equal(err.mysql_errno, 2026);
+    if (strstr(err.message, "expired") == NULL)
+        fail_msg("%s", err.message);
+}
+
 static void test_bad_options(void **state)
 {
     (void)state;
@@ -484,6 +569,7 @@ int main(void)
         cmocka_unit_test(test_pipelined_over_tls),
         cmocka_unit_test(test_many_connections_one_loop),
         cmocka_unit_test(test_resumption),
+        cmocka_unit_test(test_expired_certificate_fails_2026),
         cmocka_unit_test(test_bad_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
