@@ -9,6 +9,7 @@
  * reported like the reference client does (see print_query_error()).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdbool.h>
@@ -54,6 +55,8 @@ typedef struct cli {
     /* run */
     myr_conn *conn;
     int exit_status;
+    const char *cur_file;               /* the file `source` is running, or NULL */
+    int source_depth;
 } cli;
 
 static const char *progname = "myring";
@@ -485,6 +488,8 @@ static void print_error(const cli *c, unsigned code, const char *sqlstate, unsig
     }
     if (line && c->line_numbers)
         fprintf(stderr, " at line %lu", line);
+    if (line && c->line_numbers && c->cur_file)
+        fprintf(stderr, " in file: '%s'", c->cur_file);
     fprintf(stderr, ": %s\n", msg);
     fflush(stderr);
 }
@@ -791,6 +796,74 @@ typedef struct run_ctx {
     cli_splitter *s;
 } run_ctx;
 
+static int run_fd(cli *c, int fd, const cli_splitter *outer);
+
+/* `source FILE`: its statements run as if typed here. An error inside it
+ * is reported with the file's name and line and does not end the run (the
+ * exit status still says it happened); a file that cannot be opened does. */
+static int run_source(cli *c, const cli_splitter *outer, const char *file, unsigned long line)
+{
+    char msg[600];
+    if (*file == '\0') {
+        print_error(c, 0, NULL, line, "Usage: \\. <filename> | source <filename>");
+        return 1;
+    }
+    int fd = c->source_depth < 16 ? open(file, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd < 0) {
+        snprintf(msg, sizeof msg, "Failed to open file '%.500s', error: %d", file,
+                 c->source_depth < 16 ? errno : ELOOP);
+        print_error(c, 0, NULL, line, msg);
+        return 1;
+    }
+    const char *saved = c->cur_file;
+    c->cur_file = file;
+    c->source_depth++;
+    int rc = run_fd(c, fd, outer);
+    c->source_depth--;
+    c->cur_file = saved;
+    close(fd);
+    if (rc)
+        c->exit_status = 1;
+    return 0;
+}
+
+static void print_status(cli *c)
+{
+    myr_error err;
+    memset(&err, 0, sizeof err);
+    myr_result *r = myr_query_sync(c->conn, "SELECT DATABASE(), CURRENT_USER(), @@character_set_connection", 61, &err);
+    const char *db = r ? myr_result_value(r, 0, 0, NULL) : NULL;
+    const char *user = r ? myr_result_value(r, 0, 1, NULL) : NULL;
+    const char *cs = r ? myr_result_value(r, 0, 2, NULL) : NULL;
+    printf("--------------\n%s %s (a MySQL/MariaDB client over io_uring)\n\n", progname, myr_version());
+    printf("Connection id:\t\t%u\n", (unsigned)myr_conn_thread_id(c->conn));
+    printf("Current database:\t%s\n", db ? db : "");
+    printf("Current user:\t\t%s\n", user ? user : "");
+    printf("Server version:\t\t%s\n", myr_conn_server_version(c->conn));
+    printf("Connection character set:\t%s\n", cs ? cs : "");
+    const char *tls = myr_conn_tls_version(c->conn);
+    printf("SSL:\t\t\t%s%s%s\n", tls && *tls ? tls : "Not in use", tls && *tls ? ", cipher " : "",
+           tls && *tls ? myr_conn_tls_cipher(c->conn) : "");
+    printf("--------------\n\n");
+    myr_result_free(r);
+}
+
+static void print_help(void)
+{
+    printf("\nmyring commands (each also as \\ and its letter; ';' or \\g sends a statement):\n"
+           "?         (\\?) Same as help.\n"
+           "clear     (\\c) Forget the statement typed so far.\n"
+           "delimiter (\\d) Set the statement delimiter.\n"
+           "ego       (\\G) Send the statement, show its results vertically.\n"
+           "exit      (\\q) Leave. Same as quit.\n"
+           "go        (\\g) Send the statement.\n"
+           "help      (\\h) This list.\n"
+           "quit      (\\q) Leave.\n"
+           "source    (\\.) Run the statements of a file: source FILE.\n"
+           "status    (\\s) Show the connection's state.\n"
+           "use       (\\u) Switch to another database: use DB.\n\n");
+}
+
 /* Splitter callback: 0 goes on, 1 stops with failure. */
 static int on_item(void *arg, cli_item kind, const char *text, size_t len, unsigned long line)
 {
@@ -802,11 +875,21 @@ static int on_item(void *arg, cli_item kind, const char *text, size_t len, unsig
     case CLI_ITEM_QUERY:
     case CLI_ITEM_QUERY_VERTICAL:
         /* --force: report the error and go on with the next statement. */
-        return run_query(c, rc->s, text, len, line, kind == CLI_ITEM_QUERY_VERTICAL) && !c->force;
+        /* Inside a sourced file too: the file goes on (the reference's way). */
+        return run_query(c, rc->s, text, len, line, kind == CLI_ITEM_QUERY_VERTICAL) && !c->force &&
+               !c->cur_file;
     case CLI_ITEM_USE:
         return run_use(c, rc->s, text, line);
     case CLI_ITEM_ERROR:
         print_error(c, 0, NULL, line, text);
+        return 0;
+    case CLI_ITEM_SOURCE:
+        return run_source(c, rc->s, text, line) && !c->force;
+    case CLI_ITEM_STATUS:
+        print_status(c);
+        return 0;
+    case CLI_ITEM_HELP:
+        print_help();
         return 0;
     case CLI_ITEM_FATAL:
         print_error(c, 0, NULL, line, text);
@@ -821,22 +904,28 @@ static int on_item(void *arg, cli_item kind, const char *text, size_t len, unsig
     }
 }
 
-static int run_input(cli *c)
+/* Statements from fd (or the -e text when fd < 0) until its end. */
+static int run_fd(cli *c, int fd, const cli_splitter *outer)
 {
     cli_splitter s;
     run_ctx ctx = {c, &s};
     int rc;
 
     cli_split_init(&s, on_item, &ctx);
-    if (c->execute) {
+    if (outer) {
+        /* A sourced file starts with the quoting modes in force. */
+        s.no_backslash_escapes = outer->no_backslash_escapes;
+        s.ansi_quotes = outer->ansi_quotes;
+    }
+    if (fd < 0) {
         rc = cli_split_feed(&s, c->execute, strlen(c->execute));
     } else {
-        static char buf[1 << 16];
+        char buf[1 << 14];
         ssize_t n;
 
         rc = 0;
         for (;;) {
-            n = read(STDIN_FILENO, buf, sizeof(buf));
+            n = read(fd, buf, sizeof(buf));
             if (n < 0 && errno == EINTR)
                 continue;
             if (n <= 0)
@@ -854,6 +943,11 @@ static int run_input(cli *c)
         return 1;
     }
     return rc == 1 ? 1 : 0; /* 0 or CLI_SPLIT_QUIT: success */
+}
+
+static int run_input(cli *c)
+{
+    return run_fd(c, c->execute ? -1 : STDIN_FILENO, NULL);
 }
 
 static const char *default_user(void)
@@ -999,6 +1093,8 @@ int main(int argc, char **argv)
     }
 
     rc = run_input(&c);
+    if (rc == 0 && c.exit_status)
+        rc = c.exit_status;
     if (c.verbose >= 2)
         fputs("Bye\n", stdout);
     fflush(stdout);

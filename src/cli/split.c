@@ -308,6 +308,24 @@ static int run_command(cli_splitter *s, enum cmd_id id, const char *text)
         s->delimiter[n] = '\0';
         s->delim_len = n;
         return 0;
+    case CMD_SOURCE:
+        n = strlen(text);
+        if (n > 512)
+            n = 512;
+        memcpy(buf, text, n);
+        buf[n] = '\0';
+        arg = get_arg(buf, ARG_GET);
+        return emit_str(s, CLI_ITEM_SOURCE, arg ? arg : ""); /* "": the usage error */
+    case CMD_STATUS:
+        return emit_str(s, CLI_ITEM_STATUS, "");
+    case CMD_HELP:
+        n = strlen(text);
+        if (n > 512)
+            n = 512;
+        memcpy(buf, text, n);
+        buf[n] = '\0';
+        arg = get_arg(buf, ARG_GET);
+        return emit_str(s, CLI_ITEM_HELP, arg ? arg : "");
     case CMD_USE:
         n = strlen(text);
         if (n > 512)

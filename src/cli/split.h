@@ -29,6 +29,10 @@ typedef enum cli_item {
     CLI_ITEM_UNSUPPORTED, /* text: a client command myring does not have */
     CLI_ITEM_QUERY_VERTICAL, /* text: a statement ended by \G (or ego): its
                                 results are shown vertically */
+    CLI_ITEM_SOURCE,      /* text: the file of a `source`/`\.` command ("" if
+                             none was given) */
+    CLI_ITEM_STATUS,      /* `status`/`\s` (text empty) */
+    CLI_ITEM_HELP,        /* `help`/`\h`/`?` (text: its argument, may be empty) */
     CLI_ITEM__LAST
 } cli_item;
 

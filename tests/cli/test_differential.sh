@@ -146,6 +146,27 @@ run_case layout.verbose2     "$L" -vv "${CONN[@]}"
 run_case layout.force        "$L" -f "${CONN[@]}"
 run_case layout.force_all    "$L" --force --table --verbose --verbose "${CONN[@]}"
 
+# ------------------------------------------------------------------ source
+printf 'select 10 as s1;\n\nselect nosuch;\nselect 11;\n' >"$WORK/src1.sql"
+printf 'select 20 as s2;\nsource %s\n' "$WORK/src1.sql" >"$WORK/src2.sql"
+printf 'select 1 as a;\nsource %s\nselect 2 as b;\n\\. %s\nsource %s/nonexist.sql\nselect 3;\n' \
+  "$WORK/src1.sql" "$WORK/src2.sql" "$WORK" >"$WORK/source.sql"
+run_case source.errors_inside "$WORK/source.sql" "${CONN[@]}"
+run_case source.force         "$WORK/source.sql" -f "${CONN[@]}"
+printf 'source\nselect 1;\n' >"$WORK/source_usage.sql"
+run_case source.usage         "$WORK/source_usage.sql" "${CONN[@]}"
+
+# status and help print myring's own text (not the reference's): checked
+# for their content rather than differentially.
+out=$("$OURS" --no-defaults "${CONN[@]}" -e 'status' 2>&1)
+if [[ $out == *"Connection id:"* && $out == *"Current database:"*"$DB"* && $out == *"Current user:"*"$U@"* ]]; then
+  passed=$((passed + 1)); echo "PASS ours.status"
+else failed=$((failed + 1)); failures+=(ours.status); echo "FAIL ours.status: $out"; fi
+out=$(printf 'help\n\\h\n' | "$OURS" --no-defaults "${CONN[@]}" 2>&1)
+if [[ $(grep -c '^source ' <<<"$out") -eq 2 && $out == *"status    (\\s)"* ]]; then
+  passed=$((passed + 1)); echo "PASS ours.help"
+else failed=$((failed + 1)); failures+=(ours.help); echo "FAIL ours.help: $out"; fi
+
 # ----------------------------------------------------------- input quirks
 printf 'select 1 as a;\nselect "a\0b";\nselect 2 as b;\n' >"$WORK/nul.sql"
 run_case input.nul_byte "$WORK/nul.sql" "${CONN[@]}"
