@@ -328,7 +328,20 @@ static void test_client_commands(void **state)
     SPLIT(c, "select 1,\nuse;\nstatus\n");
     assert_int_equal(c.n, 2);
     expect_item(&c, 0, CLI_ITEM_QUERY, 1, "select 1,\nuse");
-    expect_item(&c, 1, CLI_ITEM_UNSUPPORTED, 3, "status");
+    expect_item(&c, 1, CLI_ITEM_STATUS, 3, "");
+    free_collected(&c);
+
+    /* source/\. with their file, help with its topic, \G and ego. */
+    SPLIT(c, "source a.sql\n\\. 'b c.sql'\nsource\nhelp\n\\h status\nselect 1\\G\nselect 2;\nego;\n");
+    assert_int_equal(c.n, 8);
+    expect_item(&c, 0, CLI_ITEM_SOURCE, 1, "a.sql");
+    expect_item(&c, 1, CLI_ITEM_SOURCE, 2, "b c.sql");
+    expect_item(&c, 2, CLI_ITEM_SOURCE, 3, "");
+    expect_item(&c, 3, CLI_ITEM_HELP, 4, "");
+    expect_item(&c, 4, CLI_ITEM_HELP, 5, "status");
+    expect_item(&c, 5, CLI_ITEM_QUERY_VERTICAL, 6, "select 1");
+    expect_item(&c, 6, CLI_ITEM_QUERY, 7, "select 2");
+    expect_item(&c, 7, CLI_ITEM_QUERY_VERTICAL, 8, "ego");
     free_collected(&c);
 }
 
