@@ -248,10 +248,36 @@ static int sha256_more(myr_conn *c, const uint8_t *data, size_t len, uint8_t *ou
     return rc == 0 ? 1 : rc;
 }
 
+#define CLEAR "mysql_clear_password"
+
+/* The password itself: only when the application allowed this plugin, and
+ * only where nobody on the way can read it. */
+static int clear_start(myr_conn *c, uint8_t *out, size_t *out_len)
+{
+    if (!c->opts.enable_cleartext_plugin) {
+        myr__conn_fail(c, MYR_EAUTH, 2059, "Authentication plugin '" CLEAR "' cannot be loaded: plugin not "
+                       "enabled (MYR_OPT_ENABLE_CLEARTEXT_PLUGIN)");
+        return MYR_EAUTH;
+    }
+    if (!myr__conn_secure(c))
+        return plugin_error(c, "the password would travel in clear text: it is sent only over TLS or a "
+                               "Unix socket");
+    return clear_password(c, out, out_len);
+}
+
+static int ed25519_start(myr_conn *c, uint8_t *out, size_t *out_len)
+{
+    size_t n;
+    const char *pw = password(c, &n);
+    return myr__auth_ed25519(c->auth_scramble, c->auth_scramble_len, pw, n, out, out_len);
+}
+
 static const plugin plugins[] = {
     {"mysql_native_password", SCRAMBLE_LEN, native_start, NULL},
     {"caching_sha2_password", SCRAMBLE_LEN, sha2_start, sha2_more},
     {"sha256_password", SCRAMBLE_LEN, sha256_start, sha256_more},
+    {CLEAR, 0, clear_start, NULL},
+    {"client_ed25519", 32, ed25519_start, NULL},   /* the nonce: 32 bytes (a trailing NUL, if any, is not part of it) */
 };
 
 static const plugin *find(const char *name)
@@ -266,7 +292,8 @@ static const plugin *current(const myr_conn *c) { return find(c->plugin); }
 
 int myr__plugin_usable(const myr_conn *c, const char *name)
 {
-    (void)c;
+    if (strcmp(name, CLEAR) == 0)
+        return c->opts.enable_cleartext_plugin && myr__conn_secure(c);
     return find(name) != NULL;
 }
 

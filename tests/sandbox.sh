@@ -20,6 +20,7 @@
 # Users (all with ALL PRIVILEGES ON *.* WITH GRANT OPTION):
 #   myr / myr_pw  (mysql_native_password)   at '%', 'localhost', '127.0.0.1', '::1'
 #   myr_nopw      (no password)             same hosts
+#   myr_ed / myr_ed_pw (ed25519; privileges on myr_test only)  same hosts
 #   myr_ssl / myr_pw  REQUIRE SSL;  myr_x509 / myr_pw  REQUIRE X509 (privileges on myr_test)
 # Database: myr_test.  TLS: a throwaway CA + server certificate in DIR/tls when
 # openssl is available (exported as MYR_TEST_SSL_CA; also MYR_TEST_SSL_CERT/KEY,
@@ -42,6 +43,8 @@ NOPW_USER=myr_nopw
 DB_NAME=myr_test
 SSL_USER=myr_ssl      # REQUIRE SSL, password myr_pw
 X509_USER=myr_x509    # REQUIRE X509, password myr_pw
+ED_USER=myr_ed        # MariaDB's ed25519 plugin (client_ed25519)
+ED_PW=myr_ed_pw
 
 log() { echo "sandbox: $*" >&2; }
 die() { echo "sandbox: error: $*" >&2; exit 1; }
@@ -319,6 +322,12 @@ create_users() {
     q+="GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$SSL_USER'@'$h';"
     q+="GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$X509_USER'@'$h';"
   done
+  # An ed25519 user (the plugin is loaded by my.cnf: plugin-load-add).
+  for h in '%' 'localhost' '127.0.0.1' '::1'; do
+    q+="CREATE USER IF NOT EXISTS '$ED_USER'@'$h' IDENTIFIED VIA ed25519 USING PASSWORD('$ED_PW');"
+    q+="ALTER USER '$ED_USER'@'$h' IDENTIFIED VIA ed25519 USING PASSWORD('$ED_PW');"
+    q+="GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$ED_USER'@'$h';"
+  done
   q+="CREATE DATABASE IF NOT EXISTS \`$DB_NAME\`;"
   q+="FLUSH PRIVILEGES;"
   sql "$q" || die "could not create the test users/database"
@@ -471,6 +480,8 @@ do_env() {
   printf 'export MYR_TEST_PASSWORD=%s\n' "$USER_PW"
   printf 'export MYR_TEST_DB=%s\n' "$DB_NAME"
   printf 'export MYR_TEST_USER_NOPW=%s\n' "$NOPW_USER"
+  printf 'export MYR_TEST_ED25519_USER=%s\n' "$ED_USER"
+  printf 'export MYR_TEST_ED25519_PASSWORD=%s\n' "$ED_PW"
   if [ -f "$DIR/tls/ca.pem" ]; then
     printf 'export MYR_TEST_SSL_CA=%q\n' "$DIR/tls/ca.pem"
     printf 'export MYR_TEST_SSL_CERT=%q\n' "$DIR/tls/client-cert.pem"

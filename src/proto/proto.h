@@ -157,6 +157,15 @@ int myr__auth_switch_parse(const uint8_t *p, size_t len, myr__auth_switch *sw);
 /* Append a framed packet holding raw auth data (auth switch response etc.). */
 int myr__auth_data_build(myr__buf *out, uint8_t seq, const void *data, size_t len);
 
+/* -------------------------------------------------------- auth_ed25519.c */
+/* client_ed25519 (MariaDB): the 64-byte Ed25519 signature of the first 32
+ * bytes of nonce with the key MariaDB derives from the password (any
+ * length), through libsodium. 0, MYR_EMALFORMED (nonce under 32 bytes) or
+ * MYR_EINVAL (libsodium unusable). out needs 64 bytes; key material is
+ * wiped before returning. */
+int myr__auth_ed25519(const uint8_t *nonce, size_t nonce_len, const char *pw, size_t pw_len,
+                      uint8_t *out, size_t *out_len);
+
 /* ------------------------------------------------------------ auth_rsa.c */
 /* The largest RSA modulus we take, in bytes (8192 bits). */
 #define MYR__RSA_MAX 1024

@@ -607,6 +607,150 @@ static void test_switch_unknown_plugin(void **state)
     myr_loop_free(loop);
 }
 
+/* ---------------------------------------------- client_ed25519, clear */
+
+/* Our client_ed25519 signatures equal python3-pymysql's (PyNaCl's
+ * libsodium bindings) for passwords of any length. */
+static void test_ed25519_vs_pymysql(void **state)
+{
+    (void)state;
+    static const char *const pws[] = {"", "secret", "p\xc3\xa4ssw\xc3\xb6rd-\xe6\x97\xa5",
+                                      "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz"
+                                      "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz"
+                                      "0123456789abcdefghijklmnopqrstuvwxyz"};
+    for (size_t k = 0; k < sizeof pws / sizeof pws[0]; k++) {
+        const char *pw = pws[k];
+        size_t pl = strlen(pw);
+        uint8_t nonce[32], sig[64];
+        for (int i = 0; i < 32; i++)
+            nonce[i] = (uint8_t)(31 * i + 17 * (int)k + 5);
+        size_t n;
+        assert_int_equal(myr__auth_ed25519(nonce, 32, pw, pl, sig, &n), 0);
+        assert_int_equal(n, 64);
+        char pwhex[512], nhex[65], shex[129], cmd[1400], line[256];
+        hex((const uint8_t *)pw, pl, pwhex);
+        hex(nonce, 32, nhex);
+        hex(sig, 64, shex);
+        snprintf(cmd, sizeof cmd,
+                 "/usr/bin/python3 -c 'import sys; from pymysql import _auth; "
+                 "print(_auth.ed25519_password(bytes.fromhex(sys.argv[1]), bytes.fromhex(sys.argv[2])).hex())' "
+                 "'%s' %s", pwhex, nhex);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        assert_non_null(fgets(line, sizeof line, p));
+        assert_int_equal(pclose(p), 0);
+        line[strcspn(line, "\n")] = '\0';
+        assert_string_equal(line, shex);
+    }
+}
+
+/* An AuthSwitchRequest to client_ed25519: 0xFE name NUL nonce [NUL]. */
+static void send_switch_raw(fakesrv *s, uint8_t seq, const char *plugin, const uint8_t *data, size_t n)
+{
+    uint8_t m[128];
+    size_t pl = strlen(plugin) + 1;
+    m[0] = 0xFE;
+    memcpy(m + 1, plugin, pl);
+    memcpy(m + 1 + pl, data, n);
+    send_pkt(s, seq, m, 1 + pl + n);
+}
+
+/* A native greeting switched to client_ed25519: the answer is the
+ * signature of the 32-byte nonce, whether the server appends a NUL or not
+ * and when the nonce itself ends in a 0 byte. */
+static void test_switch_to_ed25519(void **state)
+{
+    (void)state;
+    myr_loop *loop = fs_loop();
+    myr_conn_opts *o = opts(0, NULL);
+    for (int variant = 0; variant < 3; variant++) {
+        uint8_t nonce[33];
+        for (int i = 0; i < 32; i++)
+            nonce[i] = (uint8_t)(7 * i + 1 + variant);
+        if (variant == 2)
+            nonce[31] = 0;   /* a genuine 0 at the end: not a terminator */
+        nonce[32] = 0;
+        fakesrv *s = greet(1, "mysql_native_password", fs_scramble_a);
+        send_switch_raw(s, 2, "client_ed25519", nonce, variant == 1 ? 33 : 32);
+        fs_expect(s, 3, -1);
+        send_ok(s, 4);
+        connect_ok(loop, s, o, "client_ed25519");
+        uint8_t want[64];
+        size_t wl;
+        assert_int_equal(myr__auth_ed25519(nonce, 32, PW, strlen(PW), want, &wl), 0);
+        size_t n;
+        const uint8_t *p = fs_packet(s, 1, &n);
+        assert_int_equal(n, 64);
+        assert_memory_equal(p, want, 64);
+        fs_free(s);
+    }
+    /* A nonce that is too short: malformed. */
+    fakesrv *s = greet(1, "mysql_native_password", fs_scramble_a);
+    send_switch_raw(s, 2, "client_ed25519", fs_scramble_b, 20);
+    fs_expect_eof(s);
+    connect_fails(loop, s, o, MYR_EMALFORMED, 2027, "client_ed25519");
+    fs_free(s);
+    myr_conn_opts_free(o);
+    myr_loop_free(loop);
+}
+
+/* mysql_clear_password: only when enabled, only over a secure transport. */
+static void test_clear_password(void **state)
+{
+    (void)state;
+    myr_loop *loop = fs_loop();
+    myr_conn_opts *o = opts(0, NULL);
+    /* Not enabled: 2059, nothing sent. */
+    fakesrv *s = greet(0, "mysql_native_password", fs_scramble_a);
+    send_switch_raw(s, 2, "mysql_clear_password", (const uint8_t *)"", 0);
+    fs_expect_eof(s);
+    connect_fails(loop, s, o, MYR_EAUTH, 2059, "Authentication plugin 'mysql_clear_password' cannot be loaded: "
+                                               "plugin not enabled");
+    fs_free(s);
+
+    /* Enabled, over the Unix socket: the password with its NUL. */
+    assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_ENABLE_CLEARTEXT_PLUGIN, 1), 0);
+    s = greet(0, "mysql_native_password", fs_scramble_a);
+    send_switch_raw(s, 2, "mysql_clear_password", (const uint8_t *)"", 0);
+    fs_expect(s, 3, -1);
+    send_ok(s, 4);
+    connect_ok(loop, s, o, "mysql_clear_password");
+    size_t n;
+    const uint8_t *p = fs_packet(s, 1, &n);
+    assert_int_equal(n, strlen(PW) + 1);
+    assert_memory_equal(p, PW, n);
+    fs_free(s);
+
+    /* Enabled, but plain TCP: 2061, nothing sent. */
+    s = greet(1, "mysql_native_password", fs_scramble_a);
+    send_switch_raw(s, 2, "mysql_clear_password", (const uint8_t *)"", 0);
+    fs_expect_eof(s);
+    connect_fails(loop, s, o, MYR_EAUTH, 2061, "only over TLS or a Unix socket");
+    fs_free(s);
+
+    /* A greeting that names it: used in the login when allowed... */
+    s = greet(0, "mysql_clear_password", fs_scramble_a);
+    send_ok(s, 2);
+    connect_ok(loop, s, o, "mysql_clear_password");
+    const uint8_t *a = login_auth(s, &n);
+    assert_int_equal(n, strlen(PW) + 1);
+    assert_memory_equal(a, PW, n);
+    fs_free(s);
+    /* ... and replaced by native password when not (over TCP here). */
+    s = greet(1, "mysql_clear_password", fs_scramble_a);
+    send_ok(s, 2);
+    connect_ok(loop, s, o, "mysql_native_password");
+    a = login_auth(s, &n);
+    uint8_t want[20];
+    size_t wl;
+    assert_int_equal(myr__auth_native(fs_scramble_a, 20, PW, strlen(PW), want, &wl), 0);
+    assert_int_equal(n, 20);
+    assert_memory_equal(a, want, 20);
+    fs_free(s);
+    myr_conn_opts_free(o);
+    myr_loop_free(loop);
+}
+
 /* ------------------------------------------------------- the key cache */
 
 static void test_pkcache_bounded(void **state)
@@ -659,6 +803,9 @@ int main(void)
         cmocka_unit_test(test_switch_to_sha2),
         cmocka_unit_test(test_switch_to_sha256_key_file),
         cmocka_unit_test(test_switch_unknown_plugin),
+        cmocka_unit_test(test_ed25519_vs_pymysql),
+        cmocka_unit_test(test_switch_to_ed25519),
+        cmocka_unit_test(test_clear_password),
         cmocka_unit_test(test_pkcache_bounded),
     };
     return cmocka_run_group_tests(tests, setup_keys, teardown_keys);

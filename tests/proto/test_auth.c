@@ -86,6 +86,30 @@ static void test_empty_password_and_short_scramble(void **state)
     assert_int_equal(myr__auth_sha2(salt1, 19, "secret", 6, out, &n), MYR_EMALFORMED);
 }
 
+/* client_ed25519: the vector in DESIGN.md, checked against MariaDB's own
+ * client plugin (and python3-pymysql's ed25519_password gives the same). */
+static void test_ed25519_vector(void **state)
+{
+    (void)state;
+    uint8_t nonce[33], out[64];
+    for (int i = 0; i < 32; i++)
+        nonce[i] = (uint8_t)(7 * i + 1);
+    nonce[32] = 0;
+    size_t n = 0;
+    char hexs[129];
+    assert_int_equal(myr__auth_ed25519(nonce, 32, "secret", 6, out, &n), 0);
+    assert_int_equal(n, 64);
+    to_hex(out, 64, hexs);
+    assert_string_equal(hexs, "1ad4dd2b8bfd4d74b7aedf479f9fca56b58bc5fc90eae53b27b00476496fcbc6"
+                              "3ede410f23876fbb436b03ae8182f649812e86caf005dc49dbe3d963fd1fd509");
+    /* a trailing NUL after the nonce changes nothing */
+    assert_int_equal(myr__auth_ed25519(nonce, 33, "secret", 6, out, &n), 0);
+    to_hex(out, 64, hexs);
+    assert_string_equal(hexs + 64, "3ede410f23876fbb436b03ae8182f649812e86caf005dc49dbe3d963fd1fd509");
+    assert_int_equal(myr__auth_ed25519(nonce, 31, "secret", 6, out, &n), MYR_EMALFORMED);
+    assert_int_equal(n, 0);
+}
+
 static void test_auth_switch(void **state)
 {
     (void)state;
@@ -143,6 +167,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors),
         cmocka_unit_test(test_empty_password_and_short_scramble),
+        cmocka_unit_test(test_ed25519_vector),
         cmocka_unit_test(test_auth_switch),
         cmocka_unit_test(test_auth_data_build),
     };
