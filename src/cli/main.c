@@ -52,6 +52,9 @@ typedef struct cli {
     int ssl_mode;
     bool ssl_implied, ssl_verify;
     const char *ssl_ca, *ssl_capath, *ssl_cert, *ssl_key, *ssl_cipher, *tls_version;
+    /* auth (include/myring/auth.h) */
+    const char *server_public_key;
+    bool get_server_public_key, enable_cleartext_plugin;
     /* run */
     myr_conn *conn;
     int exit_status;
@@ -93,6 +96,10 @@ static void usage(FILE *f)
             "      --ssl-verify-server-cert  Check the server's certificate and host name.\n"
             "      --ssl-ca=file, --ssl-capath=dir, --ssl-cert=file, --ssl-key=file\n"
             "      --ssl-cipher=list, --tls-version=TLSv1.2,TLSv1.3\n"
+            "      --server-public-key-path=file  The server's RSA public key (PEM), for\n"
+            "                           caching_sha2_password/sha256_password over plain TCP.\n"
+            "      --get-server-public-key  Ask the server for that key if none is given.\n"
+            "      --enable-cleartext-plugin  Allow mysql_clear_password (TLS/socket only).\n"
             "      --skip-print-query-on-error\n"
             "  -V, --version            Print the version and exit.\n"
             "  -?, --help               Print this help and exit.\n",
@@ -140,7 +147,7 @@ enum opt_id {
     O_SKIP_LINE_NUMBERS, O_LINE_NUMBERS, O_PRINT_QUERY, O_SKIP_PRINT_QUERY,
     O_IGNORED_FLAG, O_HELP, O_VERSION, O_TABLE, O_VERTICAL, O_VERBOSE, O_FORCE,
     O_SSL, O_SKIP_SSL, O_SSL_MODE, O_SSL_CA, O_SSL_CAPATH, O_SSL_CERT, O_SSL_KEY, O_SSL_CIPHER,
-    O_TLS_VERSION, O_SSL_VERIFY
+    O_TLS_VERSION, O_SSL_VERIFY, O_SERVER_PUBLIC_KEY, O_GET_SERVER_PUBLIC_KEY, O_ENABLE_CLEARTEXT
 };
 
 enum arg_kind { ARG_NONE, ARG_REQUIRED, ARG_OPTIONAL };
@@ -195,6 +202,9 @@ static const struct {
     {"ssl-cipher", 0, ARG_REQUIRED, O_SSL_CIPHER},
     {"tls-version", 0, ARG_REQUIRED, O_TLS_VERSION},
     {"ssl-verify-server-cert", 0, ARG_NONE, O_SSL_VERIFY},
+    {"server-public-key-path", 0, ARG_REQUIRED, O_SERVER_PUBLIC_KEY},
+    {"get-server-public-key", 0, ARG_NONE, O_GET_SERVER_PUBLIC_KEY},
+    {"enable-cleartext-plugin", 0, ARG_NONE, O_ENABLE_CLEARTEXT},
     {"table", 't', ARG_NONE, O_TABLE},
     {"vertical", 'E', ARG_NONE, O_VERTICAL},
     {"verbose", 'v', ARG_NONE, O_VERBOSE},
@@ -288,6 +298,9 @@ static int apply_option(cli *c, enum opt_id id, const char *name, const char *v)
     case O_SSL_CIPHER: c->ssl_cipher = v; c->ssl_implied = true; break;
     case O_TLS_VERSION: c->tls_version = v; break;
     case O_SSL_VERIFY: c->ssl_verify = true; break;
+    case O_SERVER_PUBLIC_KEY: c->server_public_key = v; break;
+    case O_GET_SERVER_PUBLIC_KEY: c->get_server_public_key = true; break;
+    case O_ENABLE_CLEARTEXT: c->enable_cleartext_plugin = true; break;
     case O_HELP: usage(stdout); return 1;
     case O_VERSION: printf("%s Ver %s (batch client over io_uring)\n", progname, myr_version()); return 1;
     }
@@ -1082,6 +1095,11 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+
+    /* Authentication plugins' options (include/myring/auth.h). */
+    myr_conn_opts_set_str(o, MYR_OPT_SERVER_PUBLIC_KEY, c.server_public_key);
+    myr_conn_opts_set_int(o, MYR_OPT_GET_SERVER_PUBLIC_KEY, c.get_server_public_key);
+    myr_conn_opts_set_int(o, MYR_OPT_ENABLE_CLEARTEXT_PLUGIN, c.enable_cleartext_plugin);
 
     memset(&err, 0, sizeof(err));
     c.conn = myr_connect_sync(NULL, o, &err);
