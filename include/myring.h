@@ -402,7 +402,12 @@ MYR_API int myr_conn_opts_set_int(myr_conn_opts *o, myr_opt opt, long value);
  *     `group` when not NULL.
  * Understood: host, port, socket, user, password, database,
  * default-character-set, connect-timeout (or timeout) and read-timeout (in
- * seconds), protocol=tcp|socket; a "loose-" prefix is allowed; any other
+ * seconds), protocol=tcp|socket; ssl, skip-ssl, ssl-mode, ssl-ca,
+ * ssl-capath, ssl-cert, ssl-key, ssl-cipher, tls-version and
+ * ssl-verify-server-cert (with the CLI's meaning: an ssl-* file option
+ * requires TLS, as MariaDB's clients have it); server-public-key-path,
+ * get-server-public-key, enable-cleartext-plugin; a "loose-" prefix is
+ * allowed; any other
  * option is another program's and is ignored. As with the reference clients,
  * a socket applies only to host "localhost" (or no host): any other host, or
  * protocol=tcp, clears the socket, and a port from a file does not by itself

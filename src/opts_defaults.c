@@ -11,7 +11,8 @@
 #include "myring/optfile.h"
 
 enum key { K_HOST, K_PORT, K_SOCKET, K_USER, K_PASSWORD, K_DATABASE, K_CHARSET,
-           K_CONNECT_TIMEOUT, K_READ_TIMEOUT, K_PROTOCOL };
+           K_CONNECT_TIMEOUT, K_READ_TIMEOUT, K_PROTOCOL, K_SSL, K_SKIP_SSL, K_SSL_MODE,
+           K_SSL_VERIFY, K_SSL_FILE, K_TLS_VERSION, K_PUBKEY_PATH, K_GET_PUBKEY, K_CLEARTEXT };
 
 /* Names as the reference clients spell them ('_' and '-' are the same). */
 static const struct { const char *name; enum key key; } keys[] = {
@@ -26,11 +27,51 @@ static const struct { const char *name; enum key key; } keys[] = {
     {"timeout", K_CONNECT_TIMEOUT},
     {"read-timeout", K_READ_TIMEOUT},
     {"protocol", K_PROTOCOL},
+    {"ssl", K_SSL},
+    {"skip-ssl", K_SKIP_SSL},
+    {"ssl-mode", K_SSL_MODE},
+    {"ssl-verify-server-cert", K_SSL_VERIFY},
+    {"ssl-ca", K_SSL_FILE},
+    {"ssl-capath", K_SSL_FILE},
+    {"ssl-cert", K_SSL_FILE},
+    {"ssl-key", K_SSL_FILE},
+    {"ssl-cipher", K_SSL_FILE},
+    {"tls-version", K_TLS_VERSION},
+    {"server-public-key-path", K_PUBKEY_PATH},
+    {"get-server-public-key", K_GET_PUBKEY},
+    {"enable-cleartext-plugin", K_CLEARTEXT},
 };
+
+static int same_name(const char *written, const char *canon);
+
+/* The string option behind each ssl-* file name. */
+static myr_opt ssl_file_opt(const char *name)
+{
+    const char *n = name + 4; /* after "ssl-" / "ssl_" */
+    return same_name(n, "ca") ? MYR_OPT_SSL_CA
+         : same_name(n, "capath") ? MYR_OPT_SSL_CAPATH
+         : same_name(n, "cert") ? MYR_OPT_SSL_CERT
+         : same_name(n, "key") ? MYR_OPT_SSL_KEY
+                               : MYR_OPT_SSL_CIPHER;
+}
+
+/* A boolean option's value as the reference reads it: none, 1/0,
+ * on/off, true/false. -1 if it is none of these. */
+static int bool_value(const char *v)
+{
+    if (v == NULL || !strcmp(v, "1") || !strcasecmp(v, "on") || !strcasecmp(v, "true"))
+        return 1;
+    if (!strcmp(v, "0") || !strcasecmp(v, "off") || !strcasecmp(v, "false"))
+        return 0;
+    return -1;
+}
 
 typedef struct apply_ctx {
     myr_conn_opts *o;
     int force_tcp;
+    int ssl_mode;        /* from ssl-mode / ssl / skip-ssl, 0 = not set */
+    int ssl_implied;     /* an ssl-* file option: TLS required (MariaDB's rule) */
+    int ssl_verify;      /* ssl-verify-server-cert */
     char *err;
     size_t errlen;
 } apply_ctx;
@@ -107,6 +148,54 @@ static int on_option(const char *file, unsigned line, const char *group, const c
                                                    : MYR_OPT_READ_TIMEOUT,
                                        n * 1000);
         break;
+    case K_SSL:
+    case K_SKIP_SSL: {
+        int on = bool_value(value);
+        if (on < 0)
+            rc = MYR_EINVAL;
+        else if ((keys[i].key == K_SSL) == (on == 1))
+            a->ssl_mode = MYR_SSL_REQUIRED;
+        else {
+            a->ssl_mode = MYR_SSL_DISABLED;
+            a->ssl_verify = 0;
+        }
+        break;
+    }
+    case K_SSL_MODE: {
+        static const char *const names[] = {"DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA",
+                                            "VERIFY_IDENTITY"};
+        int m = 0;
+        for (int k = 0; k < 5; k++)
+            if (strcasecmp(v, names[k]) == 0)
+                m = MYR_SSL_DISABLED + k;
+        if (m == 0)
+            rc = MYR_EINVAL;
+        else
+            a->ssl_mode = m;
+        break;
+    }
+    case K_SSL_VERIFY:
+        if ((n = bool_value(value)) < 0)
+            rc = MYR_EINVAL;
+        else
+            a->ssl_verify = (int)n;
+        break;
+    case K_SSL_FILE:
+        rc = set_str(a->o, ssl_file_opt(name), v);
+        a->ssl_implied = 1;
+        break;
+    case K_TLS_VERSION: rc = set_str(a->o, MYR_OPT_TLS_VERSION, v); break;
+    case K_PUBKEY_PATH: rc = set_str(a->o, MYR_OPT_SERVER_PUBLIC_KEY, v); break;
+    case K_GET_PUBKEY:
+    case K_CLEARTEXT:
+        if ((n = bool_value(value)) < 0)
+            rc = MYR_EINVAL;
+        else
+            rc = myr_conn_opts_set_int(a->o, keys[i].key == K_GET_PUBKEY
+                                                   ? MYR_OPT_GET_SERVER_PUBLIC_KEY
+                                                   : MYR_OPT_ENABLE_CLEARTEXT_PLUGIN,
+                                       n);
+        break;
     case K_PROTOCOL:
         if (strcasecmp(v, "tcp") == 0)
             a->force_tcp = 1;
@@ -156,7 +245,7 @@ int myr_conn_opts_read_defaults(myr_conn_opts *o, const char *file, const char *
         return MYR_EINVAL;
     const char *groups[] = {"client", "client-server", "client-mariadb", "myring", group, NULL};
     char err[320];
-    apply_ctx a = {o, 0, err, sizeof err};
+    apply_ctx a = {.o = o, .err = err, .errlen = sizeof err};
     err[0] = '\0';
     int rc = apply_env(&a);
     if (rc == 0)
@@ -178,6 +267,14 @@ int myr_conn_opts_read_defaults(myr_conn_opts *o, const char *file, const char *
     }
     if (a.force_tcp)
         o->port_set = 1;
+    /* TLS as the CLI decides it: ssl-mode/ssl/skip-ssl, else any ssl-*
+     * file option means REQUIRED; ssl-verify-server-cert checks the
+     * certificate and the name. Nothing said: the option keeps its value. */
+    int mode = a.ssl_mode ? a.ssl_mode : a.ssl_implied ? MYR_SSL_REQUIRED : 0;
+    if (a.ssl_verify && mode != MYR_SSL_DISABLED)
+        mode = MYR_SSL_VERIFY_IDENTITY;
+    if (mode)
+        myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, mode);
     return 0;
 }
 

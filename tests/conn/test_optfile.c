@@ -311,6 +311,52 @@ static void test_conn_opts_env_and_errors(void **state)
     assert_int_equal(myr_conn_opts_read_defaults(NULL, NULL, NULL), MYR_EINVAL);
 }
 
+/* TLS and authentication options, with the CLI's rules for the mode. */
+static void test_conn_opts_tls_auth(void **state)
+{
+    (void)state;
+    clear_env();
+    write_file("tls.cnf", "[client]\nssl-ca=/ca.pem\nssl_cert=/c.pem\nssl-key=/k.pem\n"
+                          "ssl-cipher=ECDHE-RSA-CHACHA20-POLY1305\ntls-version=TLSv1.3\n"
+                          "server-public-key-path=/pub.pem\nget-server-public-key\n"
+                          "enable-cleartext-plugin=1\n");
+    myr_conn_opts *o = myr_conn_opts_new();
+    assert_int_equal(myr_conn_opts_read_defaults(o, path_of("tls.cnf"), NULL), 0);
+    assert_string_equal(o->ssl_ca, "/ca.pem");
+    assert_string_equal(o->ssl_cert, "/c.pem");
+    assert_string_equal(o->ssl_key, "/k.pem");
+    assert_string_equal(o->ssl_cipher, "ECDHE-RSA-CHACHA20-POLY1305");
+    assert_string_equal(o->tls_version, "TLSv1.3");
+    assert_string_equal(o->server_public_key, "/pub.pem");
+    assert_int_equal(o->get_server_public_key, 1);
+    assert_int_equal(o->enable_cleartext_plugin, 1);
+    assert_int_equal(o->ssl_mode, MYR_SSL_REQUIRED);  /* an ssl-* option implies it */
+    myr_conn_opts_free(o);
+
+    static const struct { const char *text; int mode; } modes[] = {
+        {"[client]\nssl\n", MYR_SSL_REQUIRED},
+        {"[client]\nssl=0\n", MYR_SSL_DISABLED},
+        {"[client]\nskip-ssl\n", MYR_SSL_DISABLED},
+        {"[client]\nssl-ca=/x\nskip-ssl\n", MYR_SSL_DISABLED},
+        {"[client]\nssl-mode=verify_ca\n", MYR_SSL_VERIFY_CA},
+        {"[client]\nssl-verify-server-cert\n", MYR_SSL_VERIFY_IDENTITY},
+        {"[client]\nssl-verify-server-cert\nskip-ssl\n", MYR_SSL_DISABLED},
+        {"[client]\nuser=x\n", 0},   /* nothing said: the default stays */
+    };
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        write_file("mode.cnf", modes[i].text);
+        o = myr_conn_opts_new();
+        assert_int_equal(myr_conn_opts_read_defaults(o, path_of("mode.cnf"), NULL), 0);
+        assert_int_equal(o->ssl_mode, modes[i].mode);
+        myr_conn_opts_free(o);
+    }
+    write_file("badmode.cnf", "[client]\nssl-mode=sometimes\n");
+    o = myr_conn_opts_new();
+    assert_int_equal(myr_conn_opts_read_defaults(o, path_of("badmode.cnf"), NULL), MYR_EINVAL);
+    assert_non_null(strstr(myr_conn_opts_error(o), "ssl-mode"));
+    myr_conn_opts_free(o);
+}
+
 /* The default list ends with ~/.my.cnf ($HOME), after an extra file. */
 static void test_default_files(void **state)
 {
@@ -359,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_conn_opts),
         cmocka_unit_test(test_conn_opts_env_and_errors),
+        cmocka_unit_test(test_conn_opts_tls_auth),
         cmocka_unit_test(test_default_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
