@@ -578,6 +578,46 @@ static void test_plain_transports(void **state)
     }
 }
 
+/* The Nth allocation fails, for every N a stream makes: its future still
+ * resolves once (with the rows whole, or an error), nothing leaks (ASan),
+ * and the loop goes on. */
+static long g_allocs, g_fail_at;
+static void *fail_malloc(size_t n) { return ++g_allocs == g_fail_at ? NULL : malloc(n); }
+static void *fail_realloc(void *p, size_t n) { return ++g_allocs == g_fail_at ? NULL : realloc(p, n); }
+
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    const myr_allocator failing = {fail_malloc, fail_realloc, free};
+    long n;
+    for (n = 1; n < 100000; n++) {
+        myr_conn *c = sandbox_connect(g_loop);
+        g_allocs = 0;
+        g_fail_at = n;
+        myr_set_allocator(&failing);   /* same free underneath: safe with live objects */
+        seen s = {.next = 1};
+        myr_future *f = stream(c, "SELECT seq, REPEAT('f', 40) FROM seq_1_to_5000", &s);
+        if (f != NULL) {
+            int rc = myr_await(f, 30000);
+            assert_int_not_equal(rc, MYR_ETIMEDOUT);
+            assert_int_not_equal(rc, MYR_EPENDING);
+            assert_false(s.bad);
+            if (rc == 0)
+                assert_int_equal(s.rows, 5000);
+            else
+                assert_true(s.rows < 5000);
+            myr_future_free(f);
+        }
+        myr_set_allocator(NULL);
+        myr_conn_free(c);
+        if (g_allocs < g_fail_at)
+            break;   /* it made fewer than n allocations: every one has failed once */
+    }
+    fprintf(stderr, "# a 5,000-row stream made %ld allocations; each failed once\n", n - 1);
+    assert_true(n > 5);
+    want_value(g_conn, "SELECT 'survived'", "survived");
+}
+
 static void test_set_index_buffered(void **state)
 {
     (void)state;
@@ -608,6 +648,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_private_loop_and_blocking_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_mid_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plain_transports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_allocation_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_index_buffered, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
