@@ -38,6 +38,13 @@ static MYSQL *connect_one(int nonblock)
     }
     if (nonblock)
         mysql_options(m, MYSQL_OPT_NONBLOCK, 0);
+    /* PERF_TLS=1: TLS required (certificate not checked), as perf/qps.c does. */
+    const char *tls = getenv("PERF_TLS");
+    if (tls != NULL && strcmp(tls, "1") == 0) {
+        my_bool on = 1;
+        mysql_ssl_set(m, NULL, NULL, NULL, NULL, NULL);
+        mysql_options(m, MYSQL_OPT_SSL_ENFORCE, &on);
+    }
     if (mysql_real_connect(m, T.host, T.user, T.password, T.db, (unsigned)T.port, NULL, 0) == NULL)
         die_mysql("connect", m);
     return m;
@@ -294,7 +301,9 @@ int main(int argc, char **argv)
     }
     if (A.header)
         printf("%s\n", BENCH_CSV_HEADER);
-    bench_print("libmariadb", nonblock ? "nonblock" : "block",
+    const char *tls_env = getenv("PERF_TLS");
+    int tls_on = tls_env != NULL && strcmp(tls_env, "1") == 0;
+    bench_print("libmariadb", nonblock ? (tls_on ? "nonblock-tls" : "nonblock") : (tls_on ? "block-tls" : "block"),
                 strchr(A.query, ',') ? "sql" : A.query, n, 1, tm1 - tm0, done, &lat, c0, c1);
     free(lat.v);
     mysql_library_end();
