@@ -111,6 +111,14 @@ typedef struct myr_error {
 
 /* Short description of a MYR_E* code or negative errno. Static storage. */
 MYR_API const char *myr_strerror(int code);
+/* 1 when e says this server cannot serve this connection's work any more,
+ * so a pool should move it elsewhere (another server, or later) rather
+ * than retry here: the server is read-only (1290 with --read-only, 1792
+ * read-only transaction, 1836 read-only mode), shutting down (1053, 1077,
+ * 1079, 1080 forcing close), killed the connection (1927), has too many
+ * connections (1040, 1203), or the connection to it is gone (2006, 2013,
+ * or MYR_EGONE/MYR_ECONNLOST). 0 otherwise, and for e NULL. */
+MYR_API int myr_error_server_unusable(const myr_error *e);
 MYR_API const char *myr_version(void);
 
 /* ---------------------------------------------------------------- allocator */

@@ -56,3 +56,28 @@ void myr__error_set(myr_error *e, int code, unsigned mysql_errno, const char *sq
 }
 
 const char *myr_version(void) { return MYR_VERSION_STRING; }
+
+int myr_error_server_unusable(const myr_error *e)
+{
+    if (e == NULL || e->code == 0)
+        return 0;
+    if (e->code == MYR_EGONE || e->code == MYR_ECONNLOST)
+        return 1;
+    switch (e->mysql_errno) {
+    case 1040:   /* ER_CON_COUNT_ERROR: too many connections */
+    case 1053:   /* ER_SERVER_SHUTDOWN: shutdown in progress */
+    case 1077:   /* ER_NORMAL_SHUTDOWN */
+    case 1079:   /* ER_SHUTDOWN_COMPLETE */
+    case 1080:   /* ER_FORCING_CLOSE: forcing close of thread */
+    case 1203:   /* ER_TOO_MANY_USER_CONNECTIONS */
+    case 1290:   /* ER_OPTION_PREVENTS_STATEMENT: e.g. --read-only */
+    case 1792:   /* ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION */
+    case 1836:   /* ER_READ_ONLY_MODE */
+    case 1927:   /* ER_CONNECTION_KILLED (MariaDB) */
+    case 2006:   /* server has gone away */
+    case 2013:   /* lost connection during query */
+        return 1;
+    default:
+        return 0;
+    }
+}
