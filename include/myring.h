@@ -364,6 +364,10 @@ typedef enum myr_opt {
                                 the connect fails with MYR_ETIMEDOUT, mysql_errno 2013
                                 (a server whose accept backlog is full leaves sockets
                                 connected that never get a greeting) */
+    MYR_OPT_MARIADB_EXTENSIONS, /* int 0 = off, any other = on (default): use MariaDB's
+                                protocol extensions when the server offers them
+                                (bulk execute, see myr_stmt_execute_bulk); off makes
+                                a MariaDB server look like one without them */
     MYR_OPT__LAST
 } myr_opt;
 /* TLS (MYR_OPT_SSL_MODE). TLS starts after the server's greeting, as the

@@ -124,3 +124,20 @@ const myr__cmd_kind myr__cmd_kill = {
     .name = "KILL QUERY", .com = MYR__COM_QUERY, .fut_kind = MYR__FUT_PLAIN, .reply = 1,
     .encode = encode_kill, .sink = &myr__results_sink, .finish = finish_kill,
 };
+const myr__cmd_kind myr__cmd_stmt_bulk = {
+    .name = "STMT_BULK_EXECUTE", .com = MYR__COM_STMT_BULK_EXECUTE, .fut_kind = MYR__FUT_RESULT,
+    .reply = 1, .encode = myr__stmt_bulk_encode, .sink = &myr__results_sink,
+    .finish = myr__stmt_execute_finish, .resp_mode = MYR__RMODE_BINARY,
+};
+/* A bulk execute on a server without COM_STMT_BULK_EXECUTE: one execute
+ * per row; the last one's future resolves with the sum (stmt_core.c). */
+const myr__cmd_kind myr__cmd_stmt_part = {
+    .name = "STMT_EXECUTE", .com = MYR__COM_STMT_EXECUTE, .fut_kind = MYR__FUT_RESULT, .reply = 1,
+    .encode = myr__stmt_execute_encode, .sink = &myr__results_sink,
+    .finish = myr__stmt_part_finish, .resp_mode = MYR__RMODE_BINARY,
+};
+const myr__cmd_kind myr__cmd_stmt_last = {
+    .name = "STMT_EXECUTE", .com = MYR__COM_STMT_EXECUTE, .fut_kind = MYR__FUT_RESULT, .reply = 1,
+    .encode = myr__stmt_execute_encode, .sink = &myr__results_sink,
+    .finish = myr__stmt_last_finish, .resp_mode = MYR__RMODE_BINARY,
+};

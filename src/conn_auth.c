@@ -51,6 +51,8 @@ static void send_login(myr_conn *c)
     if (c->opts.database && c->opts.database[0])
         want |= MYR__CLIENT_CONNECT_WITH_DB;
     c->caps = want & g->caps;
+    if (!c->opts.no_mariadb_ext)
+        c->mariadb_caps = g->mariadb_caps & MYR__MARIADB_CLIENT_STMT_BULK_OPERATIONS;
     if (myr__conn_tls_begin(c) < 0)
         return;   /* failed (e.g. TLS required, server without it) */
 
@@ -79,6 +81,7 @@ static void send_login(myr_conn *c)
         .database = (c->caps & MYR__CLIENT_CONNECT_WITH_DB) ? c->opts.database : NULL,
         .plugin = c->plugin,
         .attrs = attrs,
+        .mariadb_caps = c->mariadb_caps,
     };
     /* In the handshake each side answers the other's last packet: the
      * writer's sequence id continues from the one just read. */

@@ -179,6 +179,28 @@ typedef struct myr__exec_arg {
     const myr_param *params;
     size_t n;
 } myr__exec_arg;
+/* What a bulk execute's encode gets (arg): nrows rows of ncols, row-major. */
+typedef struct myr__bulk_arg {
+    const myr_stmt *stmt;
+    const myr_param *params;
+    size_t ncols, nrows;
+} myr__bulk_arg;
+/* The sum of a bulk execute done row by row (a server without bulk). */
+typedef struct myr__bulk_sum {
+    size_t refs;                /* parts not finished + the last command */
+    uint64_t affected, insert_id;
+    unsigned warnings, status;
+    int have_id;
+    int err_code;               /* the first error, 0 if none */
+    myr_error err;
+} myr__bulk_sum;
+myr__bulk_sum *myr__bulk_sum_new(size_t parts);
+void myr__bulk_sum_unref(myr__bulk_sum *b);
+int myr__stmt_bulk_encode(const myr__cmd_kind *k, myr__buf *out, uint8_t *seq, const void *arg,
+                          size_t len);
+void myr__stmt_part_finish(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err);
+void myr__stmt_last_finish(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err);
+extern const myr__cmd_kind myr__cmd_stmt_bulk, myr__cmd_stmt_part, myr__cmd_stmt_last;
 /* stmt_core.c: a new statement of c (refs 1, linked to c), NULL if no memory. */
 myr_stmt *myr__stmt_new(myr_conn *c);
 void myr__stmt_ref(myr_stmt *s);

@@ -34,7 +34,8 @@ int myr__conn_tls_begin(myr_conn *c)
     const char *cs = c->opts.charset ? c->opts.charset : "utf8mb4";
     myr__buf req;
     myr__buf_init(&req);
-    if (myr__ssl_request_build(&req, c->reader.seq, c->caps, 0x40000000u, myr__charset_id(cs)) != 0) {
+    if (myr__ssl_request_build_ext(&req, c->reader.seq, c->caps, 0x40000000u, myr__charset_id(cs),
+                                   c->mariadb_caps) != 0) {
         myr__buf_free(&req);
         myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory building the SSLRequest");
         return -1;

@@ -293,6 +293,7 @@ struct myr_conn_opts {
     int login_timeout_set;      /* else the default, MYR__LOGIN_TIMEOUT_MS */
     int multi_statements;
     int pipeline_refill;        /* MYR_OPT_PIPELINE_REFILL: 0 default, -1 eager */
+    int no_mariadb_ext;         /* MYR_OPT_MARIADB_EXTENSIONS set to 0 */
     char *defaults_error;       /* why myr_conn_opts_read_defaults() failed, or NULL */
     /* TLS (transport_tls.c): enum myr_ssl_mode, 0 = default (PREFERRED) */
     int ssl_mode;
@@ -373,6 +374,7 @@ struct myr_conn {
     myr_conn *park_next, *park_prev;
     unsigned park_round;
     myr_stmt *stmts;            /* its prepared statements (stmt_core.c) */
+    uint32_t mariadb_caps;      /* MariaDB extended capabilities in use (MYR__MARIADB_CLIENT_*) */
     /* TLS: the transport to switch to after the SSLRequest (set by conn.c),
      * and its state once it runs (transport_tls.c). */
     const myr__transport *tls_tp;

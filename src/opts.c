@@ -160,6 +160,9 @@ int myr_conn_opts_set_int(myr_conn_opts *o, myr_opt opt, long value)
     case MYR_OPT_TLS_RESUME:
         o->tls_no_resume = value == 0;
         return 0;
+    case MYR_OPT_MARIADB_EXTENSIONS:
+        o->no_mariadb_ext = value == 0;
+        return 0;
     case MYR_OPT_PIPELINE_REFILL:
         if (value < -1 || value > 0x7fffffff)
             return MYR_EINVAL;

@@ -181,6 +181,82 @@ myr_future *myr_stmt_execute(myr_stmt *s, const myr_param *params, size_t n)
     return f;
 }
 
+/* ---------------------------------------------------------------- bulk */
+
+/* Queue rows 0..nrows-2 as parts of a row-by-row bulk: 0 or an error
+ * (the parts queued so far finish on their own and drop their share). */
+static int queue_parts(myr_stmt *s, const myr_param *params, size_t ncols, size_t nrows,
+                       myr__bulk_sum *sum)
+{
+    myr_conn *c = s->conn;
+    for (size_t i = 0; i + 1 < nrows; i++) {
+        myr__exec_arg a = {.stmt = s, .params = params + i * ncols, .n = ncols};
+        int rc = myr__conn_queue(c, &myr__cmd_stmt_part, &a, 64, NULL);
+        if (rc != 0) {
+            sum->refs -= nrows - 1 - i;   /* the parts that were never queued */
+            return rc;
+        }
+        c->cmd_tail->ctx = sum;   /* the part just queued */
+    }
+    return 0;
+}
+
+myr_future *myr_stmt_execute_bulk(myr_stmt *s, const myr_param *params, size_t ncols, size_t nrows)
+{
+    if (s == NULL)
+        return refuse(MYR__FUT_RESULT, MYR_EINVAL, 0, "bulk execute of a NULL statement");
+    if (ncols != s->nparams || nrows == 0 || (ncols > 0 && params == NULL))
+        return refuse(MYR__FUT_RESULT, MYR_EINVAL, 2034,
+                      "Invalid parameter number: the statement has %u parameters, %zu given in %zu rows",
+                      (unsigned)s->nparams, ncols, nrows);
+    size_t est = 16;
+    for (size_t j = 0; j < ncols; j++) {
+        int type = MYR_PARAM_NULL;
+        for (size_t i = 0; i < nrows; i++) {
+            const myr_param *p = &params[i * ncols + j];
+            if (myr__param_check(p) != 0 || (p->type != MYR_PARAM_NULL && type != MYR_PARAM_NULL &&
+                                             p->type != type))
+                return refuse(MYR__FUT_RESULT, MYR_EINVAL, 2036,
+                              "Using unsupported buffer type or value for parameter %zu of row %zu "
+                              "(a column's values share one type)", j, i);
+            if (p->type != MYR_PARAM_NULL)
+                type = p->type;
+            est += 16 + (p->type == MYR_PARAM_STR || p->type == MYR_PARAM_BLOB ? p->v.bytes.len : 0);
+        }
+    }
+    if (s->conn == NULL)
+        return refuse(MYR__FUT_RESULT, MYR_ECLOSED, 0, "the statement's connection was closed or freed");
+    if (!s->valid)
+        return refuse(MYR__FUT_RESULT, MYR_EINVAL, 2030,
+                      "Statement not prepared: the server forgot it (connection reset)");
+    myr_conn *c = s->conn;
+    if (c->mariadb_caps & MYR__MARIADB_CLIENT_STMT_BULK_OPERATIONS) {
+        myr__bulk_arg a = {.stmt = s, .params = params, .ncols = ncols, .nrows = nrows};
+        myr__stmt_ref(s);
+        myr_future *f = myr__conn_command(c, &myr__cmd_stmt_bulk, &a, est, s);
+        if (f == NULL || f->cmd.ctx == NULL)
+            myr__stmt_unref(s);
+        return f;
+    }
+    /* Row by row. The checks of every command first (through the last
+     * row's command when they fail), then the parts, then the last row. */
+    myr__exec_arg last = {.stmt = s, .params = params + (nrows - 1) * ncols, .n = ncols};
+    if (myr__loop_check(c->loop, NULL) != 0 || c->closing || c->state != MYR__CS_READY)
+        return myr__conn_command(c, &myr__cmd_stmt_last, &last, 64, NULL);
+    myr__bulk_sum *sum = myr__bulk_sum_new(nrows - 1);
+    if (sum == NULL)
+        return refuse(MYR__FUT_RESULT, MYR_ENOMEM, 2008, "out of memory for a bulk execute");
+    int rc = queue_parts(s, params, ncols, nrows, sum);
+    if (rc != 0) {
+        myr__bulk_sum_unref(sum);   /* the last row's share */
+        return refuse(MYR__FUT_RESULT, rc, 0, "cannot queue a bulk execute: %s", myr_strerror(rc));
+    }
+    myr_future *f = myr__conn_command(c, &myr__cmd_stmt_last, &last, 64, sum);
+    if (f == NULL || f->cmd.ctx == NULL)
+        myr__bulk_sum_unref(sum);
+    return f;
+}
+
 /* --------------------------------------------------------------- close */
 
 myr_future *myr_stmt_close(myr_stmt *s)

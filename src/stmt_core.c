@@ -189,6 +189,89 @@ void myr__stmt_execute_finish(myr_conn *c, myr__cmd *cmd, int status, const myr_
     myr__future_resolve(f, status, err);
 }
 
+/* ---------------------------------------------------------------- BULK */
+
+int myr__stmt_bulk_encode(const myr__cmd_kind *k, myr__buf *out, uint8_t *seq, const void *arg,
+                          size_t len)
+{
+    (void)k;
+    (void)len;
+    const myr__bulk_arg *a = arg;
+    return myr__stmt_bulk_build(out, seq, a->stmt->id, a->params, a->ncols, a->nrows);
+}
+
+/* Without COM_STMT_BULK_EXECUTE: one execute per row, pipelined; the
+ * rows before the last are commands without future (parts), the last one
+ * carries the future and resolves it with the sum of all. */
+myr__bulk_sum *myr__bulk_sum_new(size_t parts)
+{
+    myr__bulk_sum *b = myr__calloc(1, sizeof *b);
+    if (b != NULL)
+        b->refs = parts + 1;
+    return b;
+}
+
+void myr__bulk_sum_unref(myr__bulk_sum *b)
+{
+    if (b != NULL && --b->refs == 0)
+        myr__free(b);
+}
+
+/* One row's outcome into the sum: the first error is kept. */
+static void bulk_add(myr__bulk_sum *b, myr__cmd *cmd, int status, const myr_error *err)
+{
+    myr_result *r = cmd->res.head;
+    if (status == 0 && r != NULL) {
+        if (!b->have_id && r->insert_id) {
+            b->insert_id = r->insert_id;
+            b->have_id = 1;
+        }
+        b->affected += r->affected_rows;
+        b->warnings += r->warnings;
+        b->status = r->status;
+    } else if (status != 0 && b->err_code == 0) {
+        b->err_code = status;
+        if (err != NULL)
+            b->err = *err;
+        else
+            myr__error_set(&b->err, status, 0, NULL, NULL);
+    }
+    myr__results_clear(&cmd->res);
+}
+
+void myr__stmt_part_finish(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err)
+{
+    (void)c;
+    myr__bulk_sum *b = cmd->ctx;
+    if (b != NULL) {
+        bulk_add(b, cmd, status, err);
+        myr__bulk_sum_unref(b);
+    }
+    myr__results_clear(&cmd->res);
+    myr__free(cmd);   /* a command without future was allocated by the queue */
+}
+
+void myr__stmt_last_finish(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err)
+{
+    (void)c;
+    myr__bulk_sum *b = cmd->ctx;
+    myr_future *f = cmd->fut;
+    bulk_add(b, cmd, status, err);
+    myr_result *r = myr__result_new();
+    if (r != NULL) {
+        r->affected_rows = b->affected;
+        r->insert_id = b->insert_id;
+        r->warnings = b->warnings;
+        r->status = b->status;
+    }
+    f->val.result = r;
+    myr_error e = b->err;
+    int had_err = b->err_code != 0;
+    int code = had_err ? b->err_code : r == NULL ? MYR_ENOMEM : 0;
+    myr__bulk_sum_unref(b);
+    myr__future_resolve(f, code, had_err ? &e : NULL);
+}
+
 /* --------------------------------------------------------------- CLOSE */
 
 int myr__stmt_close_encode(const myr__cmd_kind *k, myr__buf *out, uint8_t *seq, const void *arg,

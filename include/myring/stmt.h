@@ -109,6 +109,19 @@ MYR_API myr_conn *myr_stmt_conn(const myr_stmt *s);
  * parameter of unknown type or out of range (2036) gives a future that has
  * already failed with MYR_EINVAL, and nothing is sent; so does s NULL. */
 MYR_API myr_future *myr_stmt_execute(myr_stmt *s, const myr_param *params, size_t n);
+/* Execute s once per row of parameters: params holds nrows rows of ncols
+ * (= myr_stmt_param_count) values, row after row; the values of one
+ * column share a kind (NULL allowed anywhere). Against a MariaDB server
+ * that offers it (MYR_OPT_MARIADB_EXTENSIONS on, the default) all rows
+ * leave in one COM_STMT_BULK_EXECUTE and the server answers once;
+ * otherwise one execute per row, pipelined. Either way the future resolves
+ * once, with one OK result: the affected rows of all rows, the first
+ * insert id, the warnings; or with the first error (rows before it were
+ * executed; with the row-by-row fallback later rows were too). For
+ * statements without result set (INSERT, UPDATE, DELETE, ...). Copies
+ * like myr_stmt_execute; refusals (2034, 2036, ...) likewise. */
+MYR_API myr_future *myr_stmt_execute_bulk(myr_stmt *s, const myr_param *params, size_t ncols,
+                                          size_t nrows);
 /* Close s on the server (COM_STMT_CLOSE, queued after the commands already
  * queued; the server sends no answer) and free the handle: s is invalid
  * from this call on, whatever the outcome. The future resolves once the

@@ -191,6 +191,46 @@ int myr__stmt_execute_build(myr__buf *out, uint8_t *seq, uint32_t stmt_id, const
     return rc;
 }
 
+int myr__stmt_bulk_build(myr__buf *out, uint8_t *seq, uint32_t stmt_id, const myr_param *params,
+                         size_t ncols, size_t nrows)
+{
+    size_t begin = myr__pkt_begin(out);
+    if (begin == SIZE_MAX)
+        return MYR_ENOMEM;
+    size_t bytes = 7 + 2 * ncols;
+    for (size_t i = 0; i < ncols * nrows; i++)
+        bytes += 1 + (params[i].type == MYR_PARAM_STR || params[i].type == MYR_PARAM_BLOB
+                          ? 9 + params[i].v.bytes.len : 13);
+    uint8_t head[7];
+    head[0] = MYR__COM_STMT_BULK_EXECUTE;
+    put_le(head + 1, stmt_id, 4);
+    put_le(head + 5, 128, 2);   /* STMT_BULK_FLAG_CLIENT_SEND_TYPES */
+    int rc = myr__buf_reserve(out, bytes + 4 * (1 + bytes / MYR__PKT_MAX));
+    if (!rc)
+        rc = myr__buf_append(out, head, sizeof head);
+    /* A column's type: its first non-NULL value's (all NULL: NULL). */
+    for (size_t j = 0; !rc && j < ncols; j++) {
+        const myr_param *p = &params[j];
+        for (size_t i = 0; i < nrows && p->type == MYR_PARAM_NULL; i++)
+            p = &params[i * ncols + j];
+        uint8_t t[2];
+        param_type(p, t);
+        rc = myr__buf_append(out, t, 2);
+    }
+    /* Each value: an indicator (0 value follows, 1 NULL), then the value. */
+    for (size_t i = 0; !rc && i < ncols * nrows; i++) {
+        int null = params[i].type == MYR_PARAM_NULL;
+        rc = myr__buf_put_u8(out, null ? 1 : 0);
+        if (!rc && !null)
+            rc = put_param_value(out, &params[i]);
+    }
+    if (!rc)
+        rc = myr__pkt_end(out, begin, seq);
+    if (rc)
+        out->len = out->rpos + begin;
+    return rc;
+}
+
 int myr__stmt_long_data_build(myr__buf *out, uint8_t *seq, uint32_t stmt_id, uint16_t param,
                               const void *data, size_t len)
 {

@@ -114,8 +114,12 @@ static int put_login_head(myr__buf *b, uint32_t caps, uint32_t max_packet, uint8
 static int put_login_body(myr__buf *b, const myr__login *l)
 {
     int rc;
+    size_t head = myr__buf_unread(b);   /* relative: a reserve may compact b */
     if ((rc = put_login_head(b, l->caps, l->max_packet, l->charset)) || (rc = put_cstr(b, l->user)))
         return rc;
+    /* MariaDB's extended capabilities: the last 4 of the 23 reserved bytes. */
+    for (int i = 0; i < 4; i++)
+        myr__buf_rptr(b)[head + 28 + i] = (uint8_t)(l->mariadb_caps >> (8 * i));
 
     if (l->caps & MYR__CLIENT_PLUGIN_AUTH_LENENC_DATA) {
         rc = myr__put_lenenc_str(b, l->auth, l->auth_len);
@@ -176,10 +180,19 @@ int myr__login_build(myr__buf *out, uint8_t seq, const myr__login *l)
 
 int myr__ssl_request_build(myr__buf *out, uint8_t seq, uint32_t caps, uint32_t max_packet, uint8_t charset)
 {
+    return myr__ssl_request_build_ext(out, seq, caps, max_packet, charset, 0);
+}
+
+int myr__ssl_request_build_ext(myr__buf *out, uint8_t seq, uint32_t caps, uint32_t max_packet,
+                               uint8_t charset, uint32_t mariadb_caps)
+{
     size_t begin = myr__pkt_begin(out);
     if (begin == SIZE_MAX)
         return MYR_ENOMEM;
     int rc = put_login_head(out, caps | MYR__CLIENT_SSL, max_packet, charset);
+    /* MariaDB reads its extended capabilities from this first packet. */
+    for (int i = 0; !rc && i < 4; i++)
+        myr__buf_rptr(out)[begin + 4 + 28 + i] = (uint8_t)(mariadb_caps >> (8 * i));
     if (!rc)
         rc = myr__pkt_end(out, begin, &seq);
     if (rc)

@@ -129,11 +129,21 @@ typedef struct myr__login {
     const char *database;         /* NULL unless CONNECT_WITH_DB */
     const char *plugin;           /* NULL unless PLUGIN_AUTH */
     const char *const *attrs;     /* key, value, key, value, ..., NULL; used with CONNECT_ATTRS */
+    uint32_t mariadb_caps;        /* MariaDB extended caps asked for (MARIADB_CLIENT_*), 0 = none */
 } myr__login;
+/* MariaDB's extended capabilities (myr__greeting.mariadb_caps). */
+enum {
+    MYR__MARIADB_CLIENT_STMT_BULK_OPERATIONS = 1u << 2,
+    MYR__MARIADB_CLIENT_CACHE_METADATA = 1u << 4,
+};
 /* Append a framed HandshakeResponse41 with sequence id seq. */
 int myr__login_build(myr__buf *out, uint8_t seq, const myr__login *l);
 /* Append a framed SSLRequest (first 32 bytes of the login). */
 int myr__ssl_request_build(myr__buf *out, uint8_t seq, uint32_t caps, uint32_t max_packet, uint8_t charset);
+/* The same with MariaDB's extended capabilities (which a MariaDB server
+ * reads from this first packet when TLS is used). */
+int myr__ssl_request_build_ext(myr__buf *out, uint8_t seq, uint32_t caps, uint32_t max_packet,
+                               uint8_t charset, uint32_t mariadb_caps);
 
 /* --------------------------------------------------------------- auth.c */
 /* mysql_native_password: SHA1(pw) XOR SHA1(scramble20 + SHA1(SHA1(pw))).
@@ -363,6 +373,11 @@ int myr__param_check(const myr_param *p);
  * left out). 0 or MYR_ENOMEM (out unchanged). */
 int myr__stmt_execute_build(myr__buf *out, uint8_t *seq, uint32_t stmt_id, const myr_param *params,
                             size_t n, const uint8_t *long_data);
+/* Append a framed COM_STMT_BULK_EXECUTE (MariaDB) of nrows rows of ncols
+ * checked parameters (row-major), types sent once (each column's values
+ * share a type, NULL allowed anywhere). 0 or MYR_ENOMEM (out unchanged). */
+int myr__stmt_bulk_build(myr__buf *out, uint8_t *seq, uint32_t stmt_id, const myr_param *params,
+                         size_t ncols, size_t nrows);
 int myr__stmt_long_data_build(myr__buf *out, uint8_t *seq, uint32_t stmt_id, uint16_t param,
                               const void *data, size_t len);
 int myr__stmt_close_build(myr__buf *out, uint8_t *seq, uint32_t stmt_id);
