@@ -27,6 +27,7 @@ PACKAGES=(
   mariadb-server mariadb-client libmariadb-dev
   python3-pymysql
   libuv1-dev       # examples/libuv_daemon.c
+  libedit-dev      # the CLI's interactive line editing and history
   python3-nacl     # pymysql's ed25519 (client_ed25519 vectors in tests/conn/test_auth_plugins.c)
   openssl          # the sandbox makes a throwaway CA + server certificate for TLS tests
 )

@@ -19,6 +19,9 @@
 #include <unistd.h>
 
 #include "myring.h"
+#include <editline/readline.h>
+#include <time.h>
+
 #include "defaults.h"
 #include "format.h"
 #include "layout.h"
@@ -47,6 +50,10 @@ typedef struct cli {
     int verbose;                        /* -v count */
     bool force;                         /* -f: go on after errors */
     bool ask_password;                  /* a bare -p: prompt for it */
+    bool interactive;                   /* a person at a terminal: readline loop */
+    const char *prompt;                 /* --prompt, or NULL for the default */
+    char *current_db;                   /* for the prompt's \d (strdup'd), or NULL */
+    double started;                     /* when the running statement was sent */
     /* TLS: ssl_mode 0 = the library's default (PREFERRED); ssl_implied: an
      * --ssl-* file option was given, which means --ssl to the reference */
     int ssl_mode;
@@ -86,6 +93,8 @@ static void usage(FILE *f)
             "  -E, --vertical           Print the output vertically (also \\G).\n"
             "  -v, --verbose            Echo statements (-vv: also result counts).\n"
             "  -f, --force              Continue after an SQL error.\n"
+            "      --prompt=fmt         Interactive prompt: \\d database, \\u user, \\h host,\n"
+            "                           \\p port, \\v server version, \\_ space, \\\\ backslash.\n"
             "      --line-numbers=0     Don't write line numbers in errors.\n"
             "      --connect-timeout=S  Connect timeout in seconds.\n"
             "      --read-timeout=S     Read timeout in seconds.\n"
@@ -145,7 +154,7 @@ enum opt_id {
     O_CONNECT_TIMEOUT, O_READ_TIMEOUT, O_CHARSET, O_PROTOCOL, O_IGNORED_ARG,
     O_BATCH, O_SKIP_COLUMN_NAMES, O_COLUMN_NAMES, O_RAW, O_SILENT, O_QUICK,
     O_SKIP_LINE_NUMBERS, O_LINE_NUMBERS, O_PRINT_QUERY, O_SKIP_PRINT_QUERY,
-    O_IGNORED_FLAG, O_HELP, O_VERSION, O_TABLE, O_VERTICAL, O_VERBOSE, O_FORCE,
+    O_IGNORED_FLAG, O_HELP, O_VERSION, O_TABLE, O_VERTICAL, O_VERBOSE, O_FORCE, O_PROMPT,
     O_SSL, O_SKIP_SSL, O_SSL_MODE, O_SSL_CA, O_SSL_CAPATH, O_SSL_CERT, O_SSL_KEY, O_SSL_CIPHER,
     O_TLS_VERSION, O_SSL_VERIFY, O_SERVER_PUBLIC_KEY, O_GET_SERVER_PUBLIC_KEY, O_ENABLE_CLEARTEXT
 };
@@ -205,6 +214,7 @@ static const struct {
     {"server-public-key-path", 0, ARG_REQUIRED, O_SERVER_PUBLIC_KEY},
     {"get-server-public-key", 0, ARG_NONE, O_GET_SERVER_PUBLIC_KEY},
     {"enable-cleartext-plugin", 0, ARG_NONE, O_ENABLE_CLEARTEXT},
+    {"prompt", 0, ARG_REQUIRED, O_PROMPT},
     {"table", 't', ARG_NONE, O_TABLE},
     {"vertical", 'E', ARG_NONE, O_VERTICAL},
     {"verbose", 'v', ARG_NONE, O_VERBOSE},
@@ -261,6 +271,7 @@ static int apply_option(cli *c, enum opt_id id, const char *name, const char *v)
     case O_VERTICAL: c->output = OUT_VERTICAL; break;
     case O_VERBOSE: c->verbose++; break;
     case O_FORCE: c->force = true; break;
+    case O_PROMPT: c->prompt = v; break;
     case O_SKIP_COLUMN_NAMES: c->skip_column_names = true; break;
     case O_COLUMN_NAMES: c->skip_column_names = false; break;
     case O_RAW: c->raw = true; break;
@@ -678,7 +689,15 @@ static void print_result_set(const cli *c, const myr_result *r)
 }
 
 /* -vv: what the reference says after each result. */
-static void print_summary(const myr_result *r)
+static double now_sec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* -vv, and always at a terminal (then with the time it took). */
+static void print_summary(const cli *c, const myr_result *r)
 {
     unsigned w = myr_result_warnings(r);
     if (myr_result_column_count(r) > 0) {
@@ -693,6 +712,8 @@ static void print_summary(const myr_result *r)
     }
     if (w)
         printf(", %u warning%s", w, w == 1 ? "" : "s");
+    if (c->interactive)
+        printf(" (%.3f sec)", now_sec() - c->started);
     putchar('\n');
     const char *info = myr_result_info(r);
     if (myr_result_column_count(r) == 0 && info && *info)
@@ -714,8 +735,8 @@ static void print_results(const cli *c, const myr_result *head, bool vertical)
             else
                 print_result_set(c, r);
         }
-        if (c->verbose >= 2)
-            print_summary(r);
+        if (c->verbose >= 2 || c->interactive)
+            print_summary(c, r);
     }
 }
 
@@ -732,6 +753,7 @@ static int run_query(cli *c, cli_splitter *s, const char *sql, size_t len, unsig
     const myr_result *r, *last = NULL;
     int status;
 
+    c->started = now_sec();
     if (c->verbose) {
         fputs("--------------\n", stdout);
         fwrite(sql, 1, len, stdout);
@@ -801,6 +823,11 @@ static int run_use(cli *c, cli_splitter *s, const char *db, unsigned long line)
         return 1;
     }
     myr_result_free(res);
+    if (c->interactive) {
+        puts("Database changed");
+        free(c->current_db);
+        c->current_db = strdup(db);
+    }
     return 0;
 }
 
@@ -890,9 +917,9 @@ static int on_item(void *arg, cli_item kind, const char *text, size_t len, unsig
         /* --force: report the error and go on with the next statement. */
         /* Inside a sourced file too: the file goes on (the reference's way). */
         return run_query(c, rc->s, text, len, line, kind == CLI_ITEM_QUERY_VERTICAL) && !c->force &&
-               !c->cur_file;
+               !c->cur_file && !c->interactive;
     case CLI_ITEM_USE:
-        return run_use(c, rc->s, text, line);
+        return run_use(c, rc->s, text, line) && !c->interactive;
     case CLI_ITEM_ERROR:
         print_error(c, 0, NULL, line, text);
         return 0;
@@ -958,8 +985,131 @@ static int run_fd(cli *c, int fd, const cli_splitter *outer)
     return rc == 1 ? 1 : 0; /* 0 or CLI_SPLIT_QUIT: success */
 }
 
+/* ------------------------------------------------------- interactive */
+
+/* The prompt: the continuation forms while a statement is open, else
+ * --prompt (default "myring [\d]> ") with its escapes expanded. */
+static void make_prompt(const cli *c, const cli_splitter *s, char *buf, size_t size)
+{
+    if (s->in_string) {
+        snprintf(buf, size, "    %c> ", s->in_string);
+        return;
+    }
+    if (s->ml_comment) {
+        snprintf(buf, size, "   /*> ");
+        return;
+    }
+    if (s->stmt_len > 0) {
+        snprintf(buf, size, "    -> ");
+        return;
+    }
+    const char *fmt = c->prompt ? c->prompt : "myring [\\d]> ";
+    size_t o = 0;
+    for (const char *p = fmt; *p && o + 1 < size; p++) {
+        char tmp[64];
+        const char *add = tmp;
+        tmp[0] = *p;
+        tmp[1] = '\0';
+        if (*p == '\\' && p[1]) {
+            switch (*++p) {
+            case 'd': add = c->current_db ? c->current_db : "(none)"; break;
+            case 'u': add = c->user ? c->user : ""; break;
+            case 'h': add = c->host && *c->host ? c->host : "localhost"; break;
+            case 'p': snprintf(tmp, sizeof tmp, "%ld", c->port > 0 ? c->port : DEFAULT_PORT); break;
+            case 'v': add = myr_conn_server_version(c->conn); break;
+            case '_': add = " "; break;
+            case 'n': add = "\n"; break;
+            case '\\': add = "\\"; break;
+            default: tmp[0] = *p; break;
+            }
+        }
+        size_t n = strlen(add);
+        if (n > size - 1 - o)
+            n = size - 1 - o;
+        memcpy(buf + o, add, n);
+        o += n;
+    }
+    buf[o] = '\0';
+}
+
+static char *history_path(void)
+{
+    const char *env = getenv("MYRING_HISTFILE");
+    if (env && *env)
+        return strdup(env);
+    const char *home = getenv("HOME");
+    if (!home || !*home)
+        return NULL;
+    size_t n = strlen(home) + sizeof "/.myring_history";
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/.myring_history", home);
+    return p;
+}
+
+/* A person at a terminal: line editing and history (libedit), results as
+ * tables with their counts and times, errors reported and the session
+ * going on; quit, exit, \q or end of input (^D) leave. */
+static int run_interactive(cli *c)
+{
+    cli_splitter s;
+    run_ctx ctx = {c, &s};
+    char prompt[256];
+    char *hist = history_path();
+
+    printf("Welcome to myring, a MySQL/MariaDB client over io_uring. Commands end with ; or \\g.\n"
+           "Connection id: %u\nServer version: %s\n\n"
+           "Type 'help;' or '\\h' for help. Type '\\c' to clear the current input statement.\n\n",
+           (unsigned)myr_conn_thread_id(c->conn), myr_conn_server_version(c->conn));
+    fflush(stdout);
+    using_history();
+    if (hist)
+        read_history(hist);
+    cli_split_init(&s, on_item, &ctx);
+    for (;;) {
+        make_prompt(c, &s, prompt, sizeof prompt);
+        char *line = readline(prompt);
+        if (line == NULL)
+            break; /* ^D */
+        if (*line)
+            add_history(line);
+        int rc = cli_split_feed(&s, line, strlen(line));
+        if (rc == 0)
+            rc = cli_split_feed(&s, "\n", 1);
+        free(line);
+        fflush(stdout);
+        if (rc == CLI_SPLIT_QUIT)
+            break;
+        if (rc == -ENOMEM) {
+            fprintf(stderr, "%s: out of memory\n", progname);
+            break;
+        }
+        if (rc != 0) {
+            /* An unknown \x command stopped the splitter: start afresh,
+             * keeping the delimiter and quoting modes. */
+            cli_splitter fresh;
+            cli_split_init(&fresh, on_item, &ctx);
+            memcpy(fresh.delimiter, s.delimiter, sizeof fresh.delimiter);
+            fresh.delim_len = s.delim_len;
+            fresh.no_backslash_escapes = s.no_backslash_escapes;
+            fresh.ansi_quotes = s.ansi_quotes;
+            cli_split_free(&s);
+            s = fresh;
+        }
+    }
+    cli_split_free(&s);
+    if (hist) {
+        write_history(hist);
+        free(hist);
+    }
+    puts("Bye");
+    return 0;
+}
+
 static int run_input(cli *c)
 {
+    if (c->interactive)
+        return run_interactive(c);
     return run_fd(c, c->execute ? -1 : STDIN_FILENO, NULL);
 }
 
@@ -1030,9 +1180,17 @@ int main(int argc, char **argv)
         c.password = asked;
     }
 
-    /* On a terminal (stdin and stdout), results are tables unless -B. */
+    /* On a terminal (stdin and stdout), results are tables unless -B; with
+     * stdin a terminal and no -e or -B, a person is typing: interactive. */
     if (!c.batch_given && c.output == OUT_TAB && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
         c.output = OUT_TABLE;
+    if (!c.batch_given && !c.execute && isatty(STDIN_FILENO)) {
+        c.interactive = true;
+        c.line_numbers = false;          /* "ERROR 1054 (42S22): ..." */
+        c.print_query_on_error = false;
+        if (c.database && *c.database)
+            c.current_db = strdup(c.database);
+    }
 
     /* Where to connect, by the reference's rules: a host other than
      * "localhost" means TCP; with localhost (or none), the last of -P
@@ -1111,6 +1269,7 @@ int main(int argc, char **argv)
     }
 
     rc = run_input(&c);
+    free(c.current_db);
     if (rc == 0 && c.exit_status)
         rc = c.exit_status;
     if (c.verbose >= 2)

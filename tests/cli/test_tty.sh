@@ -8,7 +8,10 @@
 #   - a bare -p prompts "Enter password: " and reads the answer without
 #     echoing it (the password must not appear on the terminal);
 #   - results are tables on a terminal, -B keeps tab-separated output;
-#   - a wrong answer gives the server's access-denied error.
+#   - a wrong answer gives the server's access-denied error;
+#   - interactive mode (no -e, stdin a terminal): banner, prompts (also
+#     --prompt and the continuation prompt), tables with counts and times,
+#     errors that do not end the session, use, \G, history file, quit.
 # And without a terminal, a bare -p reads the password from stdin's first
 # line with the prompt on stderr (glibc getpass(), as the reference).
 # Needs the sandbox (MYR_TEST_*); fails, never skips, without it.
@@ -53,6 +56,29 @@ tty_case prompt.long "$PW" -h "$H" -P "$P" -u "$U" --password -e "select 1 as a 
 tty_case prompt.batch "$PW" -h "$H" -P "$P" -u "$U" -p -B -e "select 42 as answer"
 tty_case prompt.wrong "not-the-password" -h "$H" -P "$P" -u "$U" -p -e "select 1"
 tty_case table.default "" -h "$H" -P "$P" -u "$U" "-p$PW" -e "select 1 as a, null as b"
+
+# Interactive mode (stdin a terminal, no -e): myring's own banner and
+# prompts, so checked for what a person sees rather than differentially.
+expect_all() {  # NAME FILE PATTERN... : every fixed string must be in FILE
+  local name=$1 file=$2 miss=""; shift 2
+  for pat in "$@"; do grep -qF -- "$pat" "$file" || miss+=" [$pat]"; done
+  if [ -z "$miss" ]; then passed=$((passed + 1)); echo "PASS $name"; else
+    failed=$((failed + 1)); failures+=("$name"); echo "FAIL $name: missing$miss"; sed 's/^/    /' "$file" | head -40
+  fi
+}
+export MYRING_HISTFILE=$WORK/history
+"$PY" "$HERE/pty_run.py" "" --line "select 1 as a," --line "'x' as b;" --line "select nosuch;" \
+  --line "use ${MYR_TEST_DB:-mysql}" --line '\x' --line 'select 2 as c\G' --line "quit" -- \
+  "$OURS" --no-defaults -h "$H" -P "$P" -u "$U" "-p$PW" >"$WORK/interactive.out" 2>&1
+expect_all interactive.session "$WORK/interactive.out" \
+  "Welcome to myring" "myring [(none)]> select 1 as a," "    -> 'x' as b;" "| a | b |" "| 1 | x |" \
+  "1 row in set (" "ERROR 1054 (42S22): Unknown column 'nosuch'" "Database changed" \
+  "myring [${MYR_TEST_DB:-mysql}]> " "ERROR: Unknown command '\x'." "c: 2" "Bye" "exit=0"
+expect_all interactive.history "$MYRING_HISTFILE" "nosuch" "quit"
+"$PY" "$HERE/pty_run.py" "" --line "select 3 as d;" --line "exit" -- \
+  "$OURS" --no-defaults -h "$H" -P "$P" -u "$U" "-p$PW" '--prompt=\u@\h:\d\_>\_' >"$WORK/prompt.out" 2>&1
+expect_all interactive.prompt "$WORK/prompt.out" "$U@$H:(none) > select 3 as d;" "| 3 |" "Bye" "exit=0"
+unset MYRING_HISTFILE
 
 # No terminal: the first line of stdin is the password, the prompt on stderr.
 for who in ref our; do
