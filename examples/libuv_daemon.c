@@ -26,6 +26,7 @@ typedef struct app {
     int conns, queries;
     int closed, failures, pings;
     int ping_in_flight;
+    int stopped;               /* libuv's handles are stopped: never again */
     long answers_ok;
     myr_conn *pinger;          /* pinged by the libuv timer */
 } app;
@@ -42,9 +43,15 @@ static void fail(app *a, const char *what, const myr_error *e)
         fprintf(stderr, "%s: %s\n", what, e->message);
 }
 
+/* Everything done (and no ping still out): stop libuv's side, once. The
+ * pinger is closed after uv_run returns, and its callbacks may still come
+ * here then: the handles are closed by that time. */
 static void maybe_stop(app *a)
 {
+    if (a->stopped || a->ping_in_flight)
+        return;
     if (a->closed + a->failures >= a->conns && (a->pings >= 3 || a->failures)) {
+        a->stopped = 1;
         uv_timer_stop(&a->timer);
         uv_poll_stop(&a->poll);
         uv_stop(a->uv);
@@ -134,7 +141,7 @@ static void on_readable(uv_poll_t *h, int status, int events)
 static void on_timer(uv_timer_t *t)
 {
     app *a = t->data;
-    if (a->ping_in_flight)
+    if (a->ping_in_flight || a->stopped)
         return;
     a->ping_in_flight = 1;
     myr_future_on_done(myr_ping(a->pinger), pong_cb, a);
