@@ -86,12 +86,13 @@ static int same_name(const char *written, const char *canon)
     return *written == '\0' && *canon == '\0';
 }
 
-static int parse_seconds(const char *v, long *out)
+/* A whole decimal number in 0..max, or -1. */
+static int parse_num(const char *v, long max, long *out)
 {
     char *end;
     errno = 0;
     long n = strtol(v, &end, 10);
-    if (errno || end == v || *end || n < 0 || n > 0x7fffffff / 1000)
+    if (errno || end == v || *end || n < 0 || n > max)
         return -1;
     *out = n;
     return 0;
@@ -127,20 +128,16 @@ static int on_option(const char *file, unsigned line, const char *group, const c
     case K_PASSWORD: rc = set_str(a->o, MYR_OPT_PASSWORD, value ? value : NULL); break;
     case K_DATABASE: rc = set_str(a->o, MYR_OPT_DATABASE, v); break;
     case K_CHARSET: rc = set_str(a->o, MYR_OPT_CHARSET, v); break;
-    case K_PORT: {
+    case K_PORT:
         /* A port from a file does not force TCP (only the host decides). */
-        char *end;
-        errno = 0;
-        n = strtol(v, &end, 10);
-        if (errno || end == v || *end || n < 0 || n > 65535)
+        if (parse_num(v, 65535, &n) < 0)
             rc = MYR_EINVAL;
         else
             a->o->port = (int)n;
         break;
-    }
     case K_CONNECT_TIMEOUT:
     case K_READ_TIMEOUT:
-        if (parse_seconds(v, &n) < 0)
+        if (parse_num(v, 0x7fffffff / 1000, &n) < 0)
             rc = MYR_EINVAL;
         else
             rc = myr_conn_opts_set_int(a->o, keys[i].key == K_CONNECT_TIMEOUT
@@ -224,11 +221,9 @@ static int apply_env(apply_ctx *a)
         rc = set_str(a->o, MYR_OPT_UNIX_SOCKET, v);
     if (rc == 0 && (v = getenv("MYSQL_PWD")) != NULL)
         rc = set_str(a->o, MYR_OPT_PASSWORD, v);
+    long n;
     if (rc == 0 && (v = getenv("MYSQL_TCP_PORT")) != NULL && *v) {
-        char *end;
-        errno = 0;
-        long n = strtol(v, &end, 10);
-        if (errno || end == v || *end || n < 0 || n > 65535) {
+        if (parse_num(v, 65535, &n) < 0) {
             snprintf(a->err, a->errlen, "bad value in MYSQL_TCP_PORT");
             return MYR_EINVAL;
         }

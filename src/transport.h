@@ -48,6 +48,10 @@ struct myr__transport {
     uint8_t secure;
 };
 
+/* The abort of both socket transports (transport_plain.c): cancel the
+ * connection's send and recv, shut the socket down. */
+void myr__socket_abort(myr_conn *c);
+
 extern const myr__transport myr__transport_plain;
 extern const myr__transport myr__transport_tls;
 

@@ -108,7 +108,7 @@ static void plain_complete(myr_conn *c, uint32_t tag, int res)
         on_recv(c, res);
 }
 
-static void plain_abort(myr_conn *c)
+void myr__socket_abort(myr_conn *c)
 {
     if (c->send_busy)
         ur_cancel(c->loop->ur, c->send_id);
@@ -137,7 +137,7 @@ const myr__transport myr__transport_plain = {
     .flush = plain_flush,
     .recv = plain_recv,
     .complete = plain_complete,
-    .abort = plain_abort,
+    .abort = myr__socket_abort,
     .idle = plain_idle,
     .free = plain_free,
 };

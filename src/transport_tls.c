@@ -584,16 +584,6 @@ static void tls_complete(myr_conn *c, uint32_t tag, int res)
         on_recv(c, res);
 }
 
-static void tls_abort(myr_conn *c)
-{
-    if (c->send_busy)
-        ur_cancel(c->loop->ur, c->send_id);
-    if (c->recv_busy)
-        ur_cancel(c->loop->ur, c->recv_id);
-    if (c->fd >= 0)
-        shutdown(c->fd, SHUT_RDWR);
-}
-
 static void tls_idle(myr_conn *c)
 {
     struct myr__tls *t = c->tls;
@@ -721,7 +711,7 @@ const myr__transport myr__transport_tls = {
     .flush = tls_flush,
     .recv = tls_recv,
     .complete = tls_complete,
-    .abort = tls_abort,
+    .abort = myr__socket_abort,   /* the socket's ops: as plaintext */
     .idle = tls_idle,
     .free = tls_free,
     .start = tls_start,

@@ -871,7 +871,8 @@ static void print_status(cli *c)
 {
     myr_error err;
     memset(&err, 0, sizeof err);
-    myr_result *r = myr_query_sync(c->conn, "SELECT DATABASE(), CURRENT_USER(), @@character_set_connection", 61, &err);
+    static const char sql[] = "SELECT DATABASE(), CURRENT_USER(), @@character_set_connection";
+    myr_result *r = myr_query_sync(c->conn, sql, sizeof sql - 1, &err);
     const char *db = r ? myr_result_value(r, 0, 0, NULL) : NULL;
     const char *user = r ? myr_result_value(r, 0, 1, NULL) : NULL;
     const char *cs = r ? myr_result_value(r, 0, 2, NULL) : NULL;

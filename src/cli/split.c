@@ -279,6 +279,18 @@ static const char *command_name(enum cmd_id id)
     return "?";
 }
 
+/* The argument of a command's text, from a copy in buf (cap bytes, the
+ * text cut to fit as the reference cuts it), or NULL. */
+static char *command_arg(char *buf, size_t cap, const char *text)
+{
+    size_t n = strlen(text);
+    if (n > cap - 1)
+        n = cap - 1;
+    memcpy(buf, text, n);
+    buf[n] = '\0';
+    return get_arg(buf, ARG_GET);
+}
+
 /* Run a client command whose text (the line or the statement) is in text.
  * Returns 0 to go on, nonzero to stop (the callback's value or -ENOMEM). */
 static int run_command(cli_splitter *s, enum cmd_id id, const char *text)
@@ -290,12 +302,7 @@ static int run_command(cli_splitter *s, enum cmd_id id, const char *text)
     switch (id) {
     case CMD_DELIMITER:
         /* The reference copies the line into 256 bytes, the delimiter into 16. */
-        n = strlen(text);
-        if (n > 255)
-            n = 255;
-        memcpy(buf, text, n);
-        buf[n] = '\0';
-        arg = get_arg(buf, ARG_GET);
+        arg = command_arg(buf, 256, text);
         if (!arg || !*arg)
             return emit_str(s, CLI_ITEM_ERROR,
                             "DELIMITER must be followed by a 'delimiter' character or string");
@@ -309,30 +316,15 @@ static int run_command(cli_splitter *s, enum cmd_id id, const char *text)
         s->delim_len = n;
         return 0;
     case CMD_SOURCE:
-        n = strlen(text);
-        if (n > 512)
-            n = 512;
-        memcpy(buf, text, n);
-        buf[n] = '\0';
-        arg = get_arg(buf, ARG_GET);
+        arg = command_arg(buf, sizeof buf, text);
         return emit_str(s, CLI_ITEM_SOURCE, arg ? arg : ""); /* "": the usage error */
     case CMD_STATUS:
         return emit_str(s, CLI_ITEM_STATUS, "");
     case CMD_HELP:
-        n = strlen(text);
-        if (n > 512)
-            n = 512;
-        memcpy(buf, text, n);
-        buf[n] = '\0';
-        arg = get_arg(buf, ARG_GET);
+        arg = command_arg(buf, sizeof buf, text);
         return emit_str(s, CLI_ITEM_HELP, arg ? arg : "");
     case CMD_USE:
-        n = strlen(text);
-        if (n > 512)
-            n = 512;
-        memcpy(buf, text, n);
-        buf[n] = '\0';
-        arg = get_arg(buf, ARG_GET);
+        arg = command_arg(buf, sizeof buf, text);
         if (!arg)
             return emit_str(s, CLI_ITEM_ERROR, "USE must be followed by a database name");
         return emit_str(s, CLI_ITEM_USE, arg);
