@@ -244,27 +244,32 @@ static void test_from_callback(void **state)
 }
 
 #define MANY 40
+#define MANY_WAIT "SELECT GET_LOCK(\"myr_cancel_many\", 60)"   /* no ' : wait_running quotes it */
 
+/* Many connections each blocked in a statement, all canceled at once. They
+ * wait for a user lock that g_check holds, not in SLEEP(): MariaDB wakes a
+ * killed SLEEP() under one mutex shared by every sleeping thread, and a
+ * KILL that finds it taken retries every 50 ms for up to 2 s, so 40 killed
+ * SLEEP()s measured the server's mutex (30 s on a loaded 2-core machine),
+ * not the cancel. A lock wait is woken through its own thread's mutex. */
 static void test_many(void **state)
 {
     (void)state;
     myr_conn *c[MANY];
     myr_future *f[MANY];
+    assert_int_equal(query_long(g_check, "SELECT GET_LOCK('myr_cancel_many', 0)"), 1);
     for (int i = 0; i < MANY; i++) {
         c[i] = sandbox_connect(g_loop);
-        f[i] = q(c[i], "SELECT SLEEP(60)");
+        f[i] = q(c[i], MANY_WAIT);
     }
-    wait_running("SELECT SLEEP(60)", MANY);
+    wait_running(MANY_WAIT, MANY);
     double t0 = now_ms();
     for (int i = 0; i < MANY; i++)
         assert_int_equal(myr_cancel(f[i]), 0);
     assert_int_equal(myr_gather(f, MANY, 50000), 0);
     double ms = now_ms() - t0;
     printf("# %d connections canceled in %.1f ms\n", MANY, ms);
-    /* Killed, not run out. MariaDB serialises the wake-up of killed SLEEP()s
-     * on one mutex (a KILL may take 2 s there, with parallel KILLs too):
-     * the bound is generous. */
-    assert_true(ms < 30000);
+    assert_true(ms < 30000);   /* killed, not run out (60 s): a bound for hangs only */
     for (int i = 0; i < MANY; i++) {
         assert_int_equal(myr_future_status(f[i]), MYR_ECANCELED);
         myr_future_free(f[i]);
@@ -277,9 +282,10 @@ static void test_many(void **state)
         myr_future_free(f[i]);
         myr_close_sync(c[i], NULL);
     }
-    /* One side connection carried every KILL, and it is still there. */
+    /* Nobody waits for the lock any more, and g_check still holds it. */
     assert_int_equal(query_long(g_check, "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
-                                         "WHERE INFO LIKE 'SELECT SLEEP(60)%'"), 0);
+                                         "WHERE INFO LIKE 'SELECT GET_LOCK(%'"), 0);
+    assert_int_equal(query_long(g_check, "SELECT RELEASE_LOCK('myr_cancel_many')"), 1);
 }
 
 static void test_other_kinds(void **state)
