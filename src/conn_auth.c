@@ -149,6 +149,8 @@ static void connected(myr_conn *c, const uint8_t *p, size_t len)
         myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (login OK)");
         return;
     }
+    if (myr__conn_tls_certproof(c, ok.info, ok.info_len) != 0)
+        return;   /* failed the connection */
     c->server_status = ok.status;
     myr__conn_set_state(c, MYR__CS_READY);
     ur_timer_stop(c->loop->ur, &c->timer);

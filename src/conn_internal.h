@@ -91,8 +91,17 @@ int myr__conn_tls_begin(myr_conn *c);
  * it. Plain TCP, even to 127.0.0.1, is not. */
 static inline int myr__conn_secure(const myr_conn *c)
 {
-    return c->tp->secure || c->addr_family == AF_UNIX;
+    if (c->addr_family == AF_UNIX)
+        return 1;
+    /* A TLS peer whose certificate awaits its proof may be anyone. */
+    return c->tp->secure && !(c->tp->untrusted && c->tp->untrusted(c, NULL) != 0);
 }
+
+/* MariaDB 11.4+ zero-configuration TLS (conn_tls.c): at the login's OK,
+ * when the transport let an unverified certificate through, check the
+ * server's proof of it. 0 (nothing to check, or proven), or -1 after failing
+ * the connection with 2026. */
+int myr__conn_tls_certproof(myr_conn *c, const uint8_t *info, size_t info_len);
 
 /* Handshake (conn_auth.c): one whole packet in GREETING or AUTH. */
 void myr__conn_auth_packet(myr_conn *c, const uint8_t *p, size_t len);

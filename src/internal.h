@@ -379,6 +379,8 @@ struct myr_conn {
      * and its state once it runs (transport_tls.c). */
     const myr__transport *tls_tp;
     struct myr__tls *tls;
+    uint8_t tls_certproof;      /* a certificate no CA vouches for may be proven by the
+                                   login's OK instead (conn_tls.c, MariaDB 11.4+) */
     /* Cancel (conn_cancel.c, cancel.c). */
     size_t ncancel;             /* sent commands canceled, their response not drained:
                                    while > 0 (or a kill is out) nothing new is sent */

@@ -43,6 +43,12 @@ struct myr__transport {
      * (the login) leave encrypted once it is done. 0, or a negative error
      * with a message in why (why_len bytes). */
     int (*start)(myr_conn *c, const void *raw, size_t n, char *why, size_t why_len);
+    /* TLS only (NULL otherwise): 1 when the server's certificate was let
+     * through unverified, to be proven by the login's OK (MariaDB 11.4+
+     * zero-configuration TLS, c->tls_certproof); fp (when not NULL) then
+     * gets the SHA-256 of its DER form. 0 otherwise; -1 when it cannot be
+     * read (fp wanted). */
+    int (*untrusted)(const myr_conn *c, uint8_t fp[32]);
     /* 1 when what it carries is protected on the way (TLS): the auth
      * plugins may then send a password in clear (myr__conn_secure). */
     uint8_t secure;

@@ -30,6 +30,7 @@
 #include <wolfssl/ssl.h>
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/wolfcrypt/sha256.h>
 
 #include "conn_internal.h"
 
@@ -57,6 +58,9 @@ struct myr__tls {
     uint8_t hs_done;        /* handshake over: plaintext flows */
     uint8_t eof;            /* the server closed the stream */
     uint8_t nomem;          /* an I/O callback ran out of memory */
+    uint8_t untrusted;      /* no CA vouched for the certificate: the login's OK
+                               must prove it (c->tls_certproof, conn_tls.c) */
+    uint8_t misnamed;       /* ... and it does not name the host (VERIFY_IDENTITY) */
     int mode;               /* enum myr_ssl_mode in force */
 };
 
@@ -243,6 +247,10 @@ static void session_save(myr_conn *c)
     tls_loop *L = c->loop->tls;
     if (t->saved || L == NULL || t->server == NULL)
         return;
+    if (t->untrusted) {   /* a resumption would skip the certificate and its proof */
+        t->saved = 1;
+        return;
+    }
     /* A resumed session's ticket came from the one we hold: keep that one
      * (replacing it at every resumption made a thousand concurrent
      * resumptions fail with the server's illegal_parameter alert). A full
@@ -326,6 +334,8 @@ static void describe(myr_conn *c, int err, char *why, size_t wl)
 {
     struct myr__tls *t = c->tls;
     const char *host = c->opts.host ? c->opts.host : "localhost";
+    if (t->misnamed)
+        err = DOMAIN_NAME_MISMATCH;
     switch (err) {
     case ASN_NO_SIGNER_E:
     case ASN_SELF_SIGNED_E:
@@ -630,6 +640,63 @@ static int is_ip(const char *host, char ip6[40])
     return 1;
 }
 
+static int is_ip(const char *host, char ip6[40]);
+
+/* Does the certificate name host (VERIFY_IDENTITY)? */
+static int names_host(const myr_conn *c, WOLFSSL_X509 *x)
+{
+    const char *host = c->opts.host && c->addr_family != AF_UNIX ? c->opts.host : "localhost";
+    char ip6[40];
+    if (x == NULL)
+        return 0;
+    if (is_ip(host, ip6))
+        return wolfSSL_X509_check_ip_asc(x, ip6[0] ? ip6 : host, 0) == WOLFSSL_SUCCESS;
+    return wolfSSL_X509_check_host(x, host, strlen(host), 0, NULL) == WOLFSSL_SUCCESS;
+}
+
+/* wolfSSL's verdict on each certificate of the chain. With
+ * c->tls_certproof, one that fails only because no CA we know signed it
+ * passes, marked untrusted: the login's OK must prove it. */
+static int verify_cb(int ok, WOLFSSL_X509_STORE_CTX *st)
+{
+    myr_conn *c = st->userCtx;
+    if (ok || c == NULL || c->tls == NULL || !c->tls_certproof)
+        return ok;
+    switch (st->error) {   /* wolfSSL's codes, or OpenSSL's with its compatibility layer */
+    case ASN_NO_SIGNER_E:
+    case ASN_SELF_SIGNED_E:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+        break;
+    default:
+        return 0;
+    }
+    /* wolfSSL checks the host name only on a chain it verified itself. */
+    if (c->tls->mode == MYR_SSL_VERIFY_IDENTITY && wolfSSL_X509_STORE_CTX_get_error_depth(st) == 0 &&
+        !names_host(c, wolfSSL_X509_STORE_CTX_get_current_cert(st))) {
+        c->tls->misnamed = 1;
+        return 0;
+    }
+    c->tls->untrusted = 1;
+    return 1;
+}
+
+static int tls_untrusted(const myr_conn *c, uint8_t fp[32])
+{
+    const struct myr__tls *t = c->tls;
+    if (t == NULL || !t->untrusted)
+        return 0;
+    if (fp == NULL)
+        return 1;
+    WOLFSSL_X509_CHAIN *chain = wolfSSL_get_peer_chain(t->ssl);
+    int len = chain && wolfSSL_get_chain_count(chain) > 0 ? wolfSSL_get_chain_length(chain, 0) : 0;
+    const unsigned char *der = len > 0 ? wolfSSL_get_chain_cert(chain, 0) : NULL;
+    if (der == NULL || wc_Sha256Hash(der, (word32)len, fp) != 0)
+        return -1;
+    return 1;
+}
+
 static int tls_start(myr_conn *c, const void *raw, size_t n, char *why, size_t wl)
 {
     const myr_conn_opts *o = &c->opts;
@@ -663,7 +730,8 @@ static int tls_start(myr_conn *c, const void *raw, size_t n, char *why, size_t w
         return MYR_ETLS;
     }
     if (verify) {
-        wolfSSL_set_verify(t->ssl, WOLFSSL_VERIFY_PEER, NULL);
+        wolfSSL_set_verify(t->ssl, WOLFSSL_VERIFY_PEER, c->tls_certproof ? verify_cb : NULL);
+        wolfSSL_SetCertCbCtx(t->ssl, c);
         if (mode == MYR_SSL_VERIFY_IDENTITY) {
             int ok = ip ? wolfSSL_X509_VERIFY_PARAM_set1_ip_asc(wolfSSL_get0_param(t->ssl),
                                                                 ip6[0] ? ip6 : host)
@@ -715,6 +783,7 @@ const myr__transport myr__transport_tls = {
     .idle = tls_idle,
     .free = tls_free,
     .start = tls_start,
+    .untrusted = tls_untrusted,
     .secure = 1,   /* the auth plugins may send a password in clear over it */
 };
 

@@ -176,6 +176,19 @@ int myr__auth_data_build(myr__buf *out, uint8_t seq, const void *data, size_t le
 int myr__auth_ed25519(const uint8_t *nonce, size_t nonce_len, const char *pw, size_t pw_len,
                       uint8_t *out, size_t *out_len);
 
+/* ------------------------------------------------------ auth_certproof.c */
+/* MariaDB 11.4+ zero-configuration TLS (see the file). The password hash the
+ * server keeps for plugin: mysql_native_password (20 bytes) or
+ * client_ed25519 (32); out needs 32 bytes. 0, MYR_ENOTSUP (another plugin:
+ * no proof possible), MYR_EINVAL (empty password, crypto failure). */
+int myr__certproof_hash(const char *plugin, const char *pw, size_t pw_len, uint8_t *out,
+                        size_t *out_len);
+/* Does the login OK's info (its bytes) prove the certificate whose SHA-256
+ * is fp? 0 yes; MYR_ENOTSUP: no proof in it (0x01 + 64 hex digits);
+ * MYR_EMALFORMED: a proof of the wrong shape; MYR_EAUTH: a wrong proof. */
+int myr__certproof_check(const uint8_t *info, size_t info_len, const uint8_t *hash, size_t hash_len,
+                         const uint8_t *scramble, size_t scramble_len, const uint8_t fp[32]);
+
 /* ------------------------------------------------------------ auth_rsa.c */
 /* The largest RSA modulus we take, in bytes (8192 bits). */
 #define MYR__RSA_MAX 1024
