@@ -15,7 +15,7 @@
 #
 # Environment: PERF_BUILD_DIR, PERF_REPS, PERF_ONLY="qps creator ..." (run only
 # these parts: qps sysbench syscalls creator minisrv callgrind scale big
-# stream fairness), PERF_QPS_CONNS="64" / PERF_QPS_QUERIES="select1" / PERF_SECS=3
+# stream stmt fairness), PERF_QPS_CONNS="64" / PERF_QPS_QUERIES="select1" / PERF_SECS=3
 # (override the qps sizes), PERF_FAIR_CONNS="64 1024" / PERF_FAIR_SECS=5
 # (override the fairness sizes), PERF_NO_INSTALL=1 (never call apt-get/npm),
 # PERF_PUBLISH=1 (also write the summary to perf/RESULTS.md and the chart to
@@ -404,6 +404,50 @@ if want stream; then
         log "  failed: perf_stream --mode $mode"
       fi
     done
+  done
+fi
+
+# ------------------------------------------- 7c. prepared statements
+# perf/stmt_bench.h's statements (named like MariaDB Connector/C's benchmark
+# suite) at 1 connection: text vs binary protocol, prepare+execute+close per
+# operation, and a batch insert of 100 rows as one multi-row INSERT, 100
+# executes or one bulk execute. myring at depth 1 and pipelined 8 deep,
+# libmariadb (blocking: it cannot pipeline), Node (full: depth 1 and 8;
+# quick: 8), interleaved in each repetition.
+if want stmt; then
+  if [ "$MODE" = full ]; then ST_SECS=3; ST_WARM=0.5; ST_NODE_DEPTHS="1 8"; else ST_SECS=1; ST_WARM=0.3; ST_NODE_DEPTHS="8"; fi
+  ST_SECS=${PERF_SECS:-$ST_SECS}
+  rootsql "USE perf; CREATE TABLE IF NOT EXISTS test100 ($(seq -s, -f 'i%g INT' 1 100));
+    INSERT INTO test100 SELECT $(seq -s, 1 100) FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM test100)"
+  # BLACKHOLE (rows parsed, then dropped) as in MariaDB's suite; InnoDB emptied before each run if the engine is missing.
+  rootsql "INSTALL SONAME 'ha_blackhole'" 2>/dev/null || true
+  ST_ENGINE=BLACKHOLE
+  [ "$(rootsql "SELECT COUNT(*) FROM information_schema.engines WHERE engine='BLACKHOLE' AND support IN ('YES','DEFAULT')")" = 1 ] || ST_ENGINE=InnoDB
+  rootsql "USE perf; DROP TABLE IF EXISTS perfTestTextBatch; CREATE TABLE perfTestTextBatch (id INT NOT NULL AUTO_INCREMENT,
+    t0 TEXT, PRIMARY KEY (id)) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci ENGINE=$ST_ENGINE"
+  CSV=$OUT/stmt.csv
+  echo "contender,rep,$QPS_HEADER" > "$CSV"
+  echo "$ST_ENGINE" > "$OUT/stmt_engine.txt"
+  log "prepared statements: 1 connection, ${ST_SECS}s runs, batch table $ST_ENGINE, $REPS reps"
+  for rep in $(seq 1 "$REPS"); do
+    for q in do1 select1 rows1000 cols100 insert100; do
+      if [ $q = insert100 ]; then modes="text loop bulk"; else modes="text binary prepare direct"; fi
+      for m in $modes; do
+        [ $ST_ENGINE = InnoDB ] && [ $q = insert100 ] && rootsql "TRUNCATE TABLE perf.perfTestTextBatch"
+        common=(--query "$q" --mode "$m" --seconds "$ST_SECS" --warmup "$ST_WARM")
+        if [ "$m" != direct ]; then
+          run_one myring_d1 "$CSV" "$rep" "$BUILD/perf_stmt" "${common[@]}" --depth 1
+          run_one myring_d8 "$CSV" "$rep" "$BUILD/perf_stmt" "${common[@]}" --depth 8
+        fi
+        run_one mdb_block "$CSV" "$rep" "$PEERS/stmt_mariadb" "${common[@]}"
+        if [ $NODE_OK = 1 ]; then
+          for d in $ST_NODE_DEPTHS; do
+            run_one "node_d$d" "$CSV" "$rep" node "$PERF/node/stmt.js" "${common[@]}" --depth "$d"
+          done
+        fi
+      done
+    done
+    log "  rep $rep done"
   done
 fi
 

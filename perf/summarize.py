@@ -244,6 +244,79 @@ if stm:
           f"{mmr([float(r['growth_kib']) / 1024 for r in rs], 1)} |")
     p("")
 
+# ------------------------------------------------------------- stmt
+STMT_TITLES = {   # perf/stmt_bench.h: the names of MariaDB Connector/C's benchmark suite
+    "do1": "DO 1", "select1": "SELECT 1", "rows1000": "SELECT 1000 rows (int + char(32))",
+    "cols100": "SELECT 100 int cols", "insert100": "batch insert of 100 rows",
+}
+STMT_MODES = {
+    "text": "text protocol (COM_QUERY)",
+    "binary": "binary, prepared once: execute only",
+    "prepare": "binary: prepare + execute + close each time",
+    "direct": "binary: prepare and execute sent together + close",
+    "loop": "prepared once, 100 executes",
+    "bulk": "prepared once, one bulk execute of 100 rows",
+}
+STMT_NAMES = {
+    "myring_d1": "myring, depth 1", "myring_d8": "myring, 8 deep", "mdb_block": "libmariadb (mysql_query / mysql_stmt_*)",
+    "node_d1": "Node mariadb, depth 1", "node_d8": "Node mariadb, 8 deep",
+}
+
+
+def stmt_pipelined(c, q, m):
+    """What travels together on the wire for contender c."""
+    if c in ("myring_d8", "node_d8"):
+        return "yes: 8 operations in flight" + ("; 100 executes each" if m == "loop" else "")
+    if m == "loop" and c != "mdb_block":
+        return "the 100 executes of an operation"
+    if m == "direct":
+        return "prepare + execute"
+    return "no"
+
+
+stmt = rows("stmt.csv")
+if stmt:
+    eng = ""
+    if os.path.exists(os.path.join(D, "stmt_engine.txt")):
+        eng = open(os.path.join(D, "stmt_engine.txt")).read().strip()
+    p("## Prepared statements vs the text protocol (perf/stmt.c, 1 connection)\n")
+    p("The statements of MariaDB Connector/C's benchmark suite (perf/stmt_bench.h). Operations per second over the "
+      "measured window (an operation: one statement; for the batch insert, 100 rows, so rows/s = 100 × ops/s); every "
+      "value read (integers as numbers). libmariadb is blocking and cannot pipeline: one operation, one command at a "
+      "time; myring and Node run 1 or 8 operations in flight. `text` of the batch insert is one 100-row INSERT; "
+      f"the batch table's engine: {eng or '?'}.\n")
+    by = {}
+    for r in stmt:
+        by.setdefault((r["query"], r["mode"], r["contender"]), []).append(r)
+    cont = [c for c in STMT_NAMES] + sorted({k[2] for k in by} - set(STMT_NAMES))
+    modes = list(STMT_MODES) + sorted({k[1] for k in by} - set(STMT_MODES))
+    stmt_med = {}
+    p("| statement | mode | contender | pipelined | ops/s | p50 µs | client CPU µs/op | server CPU µs/op |")
+    p("|---|---|---|---|---:|---:|---:|---:|")
+    for q in STMT_TITLES:
+        for m in modes:
+            for c in cont:
+                rs = by.get((q, m, c))
+                if not rs:
+                    continue
+                stmt_med[(q, m, c)] = {r["rep"]: float(r["qps"]) for r in rs}
+                srv = [float(r["server_cpu_us_per_q"]) for r in rs if r.get("server_cpu_us_per_q")]
+                p(f"| {STMT_TITLES[q]} | {STMT_MODES.get(m, m)} | {STMT_NAMES.get(c, c)} | {stmt_pipelined(c, q, m)} "
+                  f"| {mmr([float(r['qps']) for r in rs])} | {fmt(med([float(r['p50_us']) for r in rs]), 0)} "
+                  f"| {mmr([float(r['cpu_us_per_q']) for r in rs], 1)} | {fmt(med(srv), 1)} |")
+    p("")
+    p("| statement | mode | myring depth 1 / libmariadb | myring 8 deep / libmariadb | myring 8 deep / Node 8 deep | myring depth 1: this mode / text |")
+    p("|---|---|---:|---:|---:|---:|")
+    for q in STMT_TITLES:
+        for m in modes:
+            g = lambda c, mm=m: stmt_med.get((q, mm, c), {})
+            if not (g("myring_d1") or g("myring_d8")):
+                continue
+            vs_text = ratio_str(g("myring_d1"), g("myring_d1", "text")) if m != "text" else "-"
+            p(f"| {STMT_TITLES[q]} | {STMT_MODES.get(m, m)} | {ratio_str(g('myring_d1'), g('mdb_block'))} "
+              f"| {ratio_str(g('myring_d8'), g('mdb_block'))} | {ratio_str(g('myring_d8'), g('node_d8'))} | {vs_text} |")
+    p("")
+
 # ------------------------------------------------------------- fairness
 FAIR_NAMES = {
     "myring_window": "myring, refill 0 (window policy)",
