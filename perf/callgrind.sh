@@ -4,6 +4,8 @@
 # machine). Against perf/minisrv (started here on a free port, stopped at the
 # end), one connection, no pipelining, no per-query clock reads (--nolat):
 #   Ir per SELECT 1        = (Ir of 20,000 SELECT 1 - Ir of 0 queries) / 20,000
+#   Ir per SELECT 1 pipelined: the same, 16 queries in flight (myring only;
+#                             libmariadb's blocking API has one at a time)
 #   Ir per 100-row query   = (Ir of 2,000 x "SELECT seq, seq*2, CONCAT('row',seq)
 #                             FROM seq_1_to_100" - Ir of 0 queries) / 2,000
 #   Ir per 1-row 3-col     = the same with seq_1_to_1
@@ -57,10 +59,15 @@ for impl in myring libmariadb; do
   cmd+=(--conns 1 --nolat)
   z=$(ir "$impl.zero" "${cmd[@]}" --count 0)
   s1=$(ir "$impl.select1" "${cmd[@]}" --count "$N1" --query select1)
+  p1=0
+  if [ $impl = myring ]; then
+    p1=$(ir "$impl.select1p" "$BUILD/perf_qps" --depth 16 --conns 1 --nolat --count "$N1" --query select1)
+  fi
   r100=$(ir "$impl.rows100" "${cmd[@]}" --count "$N100" --query rows100)
   r1=$(ir "$impl.rows1" "${cmd[@]}" --count "$N100" --query rows1)
-  awk -v i=$impl -v z="$z" -v s1="$s1" -v r100="$r100" -v r1="$r1" -v n1="$N1" -v n100="$N100" 'BEGIN {
+  awk -v i=$impl -v z="$z" -v s1="$s1" -v p1="$p1" -v r100="$r100" -v r1="$r1" -v n1="$N1" -v n100="$N100" 'BEGIN {
     a = (s1 - z) / n1; b = (r100 - z) / n100; c = (r1 - z) / n100
+    if (p1 > 0) printf "%s,Ir per SELECT 1 pipelined (16 deep),%.0f\n", i, (p1 - z) / n1
     printf "%s,Ir per SELECT 1,%.0f\n%s,Ir per 100-row query,%.0f\n%s,Ir per 1-row 3-col query,%.0f\n%s,Ir per extra row,%.1f\n%s,Ir connect+close,%.0f\n",
       i, a, i, b, i, c, i, (b - c) / 99, i, z }' >> "$OUT/callgrind.csv"
 done
@@ -70,8 +77,9 @@ allocs() { "$BUILD/perf_qps" --conns 1 --nolat --count 2000 --allocs --query "$1
 a1=$(allocs select1); a100=$(allocs rows100); ar1=$(allocs rows1)
 awk -v a="$a1" -v b="$a100" -v c="$ar1" 'BEGIN {
   printf "myring,malloc+realloc calls per SELECT 1,%.2f\nmyring,malloc+realloc calls per 100-row query,%.2f\nmyring,malloc+realloc calls per extra row,%.3f\n", a, b, (b - c) / 99 }' >> "$OUT/callgrind.csv"
-for w in select1 rows100; do
+for w in select1 select1p rows100; do
   callgrind_annotate --inclusive=no "$OUT/callgrind.out.myring.$w" 2>/dev/null | head -60 > "$OUT/callgrind_myring_$w.txt" || true
+  [ -f "$OUT/callgrind.out.libmariadb.$w" ] || continue
   callgrind_annotate --inclusive=no "$OUT/callgrind.out.libmariadb.$w" 2>/dev/null | head -60 > "$OUT/callgrind_libmariadb_$w.txt" || true
 done
 rm -f "$OUT"/callgrind.out.*.zero "$OUT"/callgrind.out.*.rows1

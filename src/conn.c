@@ -53,6 +53,7 @@ static void conn_on_release(ur_owner *o)
     myr__pkt_reader_free(&c->reader);
     myr__opts_clear(&c->opts);
     myr__free(c->death);
+    myr__coldefs_unref(c->coldefs);
     myr__free(c);
     if (close_fut != NULL)
         myr__future_resolve(close_fut, 0, NULL);

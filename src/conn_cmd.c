@@ -77,6 +77,7 @@ int myr__conn_queue_cmd(myr_conn *c, const myr__cmd_kind *k, const void *arg, si
     cmd->end_pos = c->queued_pos;
     cmd->reply_seq = seq;   /* the reply follows the command's last frame */
     cmd->res.head = cmd->res.tail = NULL;
+    cmd->res.conn = c;
     if (c->cmd_tail)
         c->cmd_tail->next = cmd;
     else

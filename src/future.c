@@ -107,11 +107,21 @@ void myr__loop_drain_ready(myr_loop *loop)
 
 /* -------------------------------------------------------------- lifetime */
 
+/* Futures freed on a live loop wait here for its next ones (a query costs
+ * no malloc/free for its future then); the loop frees them when it goes. */
+#define MYR__FUTURES_KEEP 256u
+
 myr_future *myr__future_new(myr_loop *loop, myr__fut_kind kind)
 {
-    myr_future *f = myr__calloc(1, sizeof *f);
-    if (f == NULL)
+    myr_future *f;
+    if (loop != NULL && loop->free_futs != NULL) {   /* reused: cannot fail */
+        f = loop->free_futs;
+        loop->free_futs = f->lnext;
+        loop->n_free_futs--;
+        memset(f, 0, sizeof *f);
+    } else if ((f = myr__calloc(1, sizeof *f)) == NULL) {
         return NULL;
+    }
     f->loop = loop;
     f->kind = (uint8_t)kind;
     f->status = MYR_EPENDING;
@@ -137,7 +147,24 @@ static void future_destroy(myr_future *f)
     list_unlink(f);
     free_value(f);
     myr__free(f->err);
+    myr_loop *loop = f->loop;
+    if (loop != NULL && loop->n_free_futs < MYR__FUTURES_KEEP) {
+        f->lnext = loop->free_futs;
+        loop->free_futs = f;
+        loop->n_free_futs++;
+        return;
+    }
     myr__free(f);
+}
+
+void myr__loop_futures_free(myr_loop *loop)
+{
+    while (loop->free_futs != NULL) {
+        myr_future *f = loop->free_futs;
+        loop->free_futs = f->lnext;
+        myr__free(f);
+    }
+    loop->n_free_futs = 0;
 }
 
 void myr__ac_push_ready(myr_as_completed *it, myr_future *f)

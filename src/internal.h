@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "myring.h"
@@ -37,7 +38,13 @@ typedef struct myr__conn_hooks {
 } myr__conn_hooks;
 /* The buffered results of one command (a chain: one per statement); built
  * by myr__results_sink (result.c). */
-typedef struct myr__results { myr_result *head, *tail; } myr__results;
+typedef struct myr__results {
+    myr_result *head, *tail;
+    /* The connection the results are read from (NULL: none): its loop's
+     * result free list and its last column definitions (shared when the
+     * next result set's are byte for byte the same). */
+    myr_conn *conn;
+} myr__results;
 
 /* ------------------------------------------------------------------ loop */
 struct myr_loop {
@@ -52,6 +59,9 @@ struct myr_loop {
     int ticking;                /* inside ur_loop_tick (completion handlers run) */
     unsigned resolved;          /* futures resolved so far (run_once: don't wait after one) */
     void **iobufs;              /* idle I/O blocks of MYR__IOBUF_SIZE, for reuse */
+    myr_future *free_futs;      /* freed futures for reuse (linked by lnext) */
+    unsigned n_free_futs;
+    struct myr__rhome *rhome;   /* freed results for reuse (result.c), NULL until one */
     unsigned n_iobufs, cap_iobufs;
     unsigned lent_iobufs;       /* blocks held by connections */
 
@@ -250,13 +260,58 @@ struct myr_result {
     myr__chunk *chunks;        /* arena holding column strings and values */
     uint8_t binary;            /* rows came in the binary protocol: a FLOAT or DOUBLE
                                   value's raw bytes follow its text's NUL */
+    struct myr__coldefs *defs; /* cols' owner (shared, counted); NULL until all came */
+    struct myr__coldefs *cand; /* while definitions arrive: the connection's last ones,
+                                  as long as every one so far matched (not counted) */
+    struct myr__coldefs *build;/* while definitions arrive, once one differed: new ones */
+    struct myr__rhome *home;   /* the loop cache it came from and goes back to (NULL: heap) */
     uint64_t affected_rows, insert_id;
     unsigned warnings, status;
     char *info;
     size_t set_index;          /* which result of its command's response it is */
 };
 
+/* A result set's column definitions (coldefs.c): the raw packets back to
+ * back and, once all have come, their parsed form (strings pointing into
+ * the packets). Immutable once finished, so results on any thread share them;
+ * the count is atomic (a result may be freed on another thread). */
+typedef struct myr__coldefs {
+    size_t refs;
+    size_t ncols, nadded;
+    myr_column *cols;
+    uint32_t *end;              /* where definition i ends in raw */
+    uint8_t *raw;
+    size_t raw_len, raw_cap;
+    uint8_t *raw_inline;        /* room allocated with the struct */
+} myr__coldefs;
+/* Room for ncols definitions (refs 1), or NULL. */
+myr__coldefs *myr__coldefs_new(size_t ncols);
+/* Append definition i (the next one): 0 or MYR_ENOMEM. */
+int myr__coldefs_add(myr__coldefs *d, const uint8_t *p, size_t len);
+/* Append the first n definitions of from (as they were received). */
+int myr__coldefs_add_from(myr__coldefs *d, const myr__coldefs *from, size_t n);
+/* Is definition i of d byte for byte p[0..len)? */
+static inline int myr__coldefs_same(const myr__coldefs *d, size_t i, const uint8_t *p, size_t len)
+{
+    size_t start = i ? d->end[i - 1] : 0;
+    return d->end[i] - start == len && memcmp(d->raw + start, p, len) == 0;
+}
+/* All added: parse them. 0 or MYR_EMALFORMED. */
+int myr__coldefs_finish(myr__coldefs *d);
+static inline void myr__coldefs_ref(myr__coldefs *d)
+{
+    __atomic_add_fetch(&d->refs, 1, __ATOMIC_RELAXED);
+}
+void myr__coldefs_unref(myr__coldefs *d);   /* NULL: nothing */
+
+/* A result on the heap (myr_result_free frees it). */
 myr_result *myr__result_new(void);
+/* The loop's result free list: a block of one of its results goes back
+ * there when freed on the loop's thread while the loop lives (elsewhere, or
+ * later, to the heap). Freed with the loop. */
+void myr__loop_results_end(myr_loop *loop);
+/* Futures kept for reuse, freed with the loop. */
+void myr__loop_futures_free(myr_loop *loop);
 /* The sink that builds a myr__results (ctx: the myr__results). */
 extern const myr__sink myr__results_sink;
 void myr__results_clear(myr__results *rs);
@@ -390,6 +445,7 @@ struct myr_conn {
     ur_timer kill_timer;        /* that wait */
     ur_timer query_timer;       /* the first command's MYR_OPT_QUERY_TIMEOUT deadline */
     uint8_t login_deadline;     /* c->timer is the login deadline (not the connect one) */
+    struct myr__coldefs *coldefs; /* the last result set's column definitions (counted) */
 };
 
 /* Internal connect on an already-connected socket (tests use socketpairs

@@ -64,6 +64,8 @@ static void loop_destroy(myr_loop *loop)
     if (loop->tls_free != NULL)
         loop->tls_free(loop->tls);    /* TLS contexts and sessions (no connection left) */
     myr__loop_forget_futures(loop);
+    myr__loop_futures_free(loop);
+    myr__loop_results_end(loop);
     while (loop->n_iobufs > 0)
         myr__free(loop->iobufs[--loop->n_iobufs]);
     myr__free(loop->iobufs);

@@ -28,17 +28,93 @@ typedef struct result_block {
     char first_data[MYR__CHUNK_FIRST];
 } result_block;
 
-myr_result *myr__result_new(void)
+/* The loop's free list of result blocks. refs: one for the loop while it
+ * lives plus one per block made for it (listed or out); atomic because a
+ * result may be freed on any thread (then it goes to the heap). Only the
+ * loop's thread, while the loop lives, touches the list. */
+typedef struct myr__rhome {
+    size_t refs;
+    uintptr_t owner;           /* the loop's thread (myr__thread_self) */
+    uint8_t live;              /* the loop has not been freed */
+    unsigned n;
+    result_block *free;        /* linked by r.next */
+} myr__rhome;
+/* Kept per loop: enough for a deep pipeline's results in flight at once. */
+#define MYR__RESULTS_KEEP 256u
+
+static _Thread_local char tls_self;
+static uintptr_t thread_self(void) { return (uintptr_t)&tls_self; }
+
+static void rhome_unref(myr__rhome *h)
 {
-    result_block *b = myr__malloc(sizeof *b);
-    if (b == NULL)
-        return NULL;
+    if (__atomic_sub_fetch(&h->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        myr__free(h);
+}
+
+static void block_init(result_block *b, myr__rhome *home)
+{
     memset(&b->r, 0, sizeof b->r);
     b->first.next = NULL;
     b->first.used = 0;
     b->first.cap = MYR__CHUNK_FIRST;
     b->r.chunks = &b->first;
+    b->r.home = home;
+}
+
+myr_result *myr__result_new(void)
+{
+    result_block *b = myr__malloc(sizeof *b);
+    if (b == NULL)
+        return NULL;
+    block_init(b, NULL);
     return &b->r;
+}
+
+/* A result for a connection's command: from its loop's free list if one
+ * is there (cannot fail), else a fresh block (can). */
+static myr_result *result_for(myr_conn *c)
+{
+    if (c == NULL)
+        return myr__result_new();
+    myr_loop *loop = c->loop;
+    myr__rhome *h = loop->rhome;
+    if (h == NULL) {
+        if ((h = myr__malloc(sizeof *h)) == NULL)
+            return NULL;
+        h->refs = 1;
+        h->owner = thread_self();
+        h->live = 1;
+        h->n = 0;
+        h->free = NULL;
+        loop->rhome = h;
+    }
+    result_block *b = h->free;
+    if (b != NULL) {
+        h->free = (result_block *)(void *)b->r.next;
+        h->n--;
+    } else {
+        if ((b = myr__malloc(sizeof *b)) == NULL)
+            return NULL;
+        __atomic_add_fetch(&h->refs, 1, __ATOMIC_RELAXED);
+    }
+    block_init(b, h);
+    return &b->r;
+}
+
+void myr__loop_results_end(myr_loop *loop)
+{
+    myr__rhome *h = loop->rhome;
+    if (h == NULL)
+        return;
+    loop->rhome = NULL;
+    h->live = 0;
+    while (h->free != NULL) {
+        result_block *b = h->free;
+        h->free = (result_block *)(void *)b->r.next;
+        myr__free(b);
+        h->refs--;   /* the loop's thread; results out elsewhere still count */
+    }
+    rhome_unref(h);
 }
 
 /* Room for n bytes (8-aligned) in the arena; pointers handed out never move. */
@@ -87,7 +163,7 @@ static int result_set_ok(myr_result *r, const myr__ok *ok)
 
 static myr_result *append_result(myr__results *rs)
 {
-    myr_result *r = myr__result_new();
+    myr_result *r = result_for(rs->conn);
     if (r == NULL)
         return NULL;
     r->set_index = rs->tail ? rs->tail->set_index + 1 : 0;
@@ -109,32 +185,63 @@ static int sink_columns(void *ctx, uint64_t ncols)
 {
     if (ncols == 0 || ncols > 4096)   /* the server limit is 4096 columns */
         return MYR_EMALFORMED;
-    myr_result *r = append_result(ctx);
+    myr__results *rs = ctx;
+    myr_result *r = append_result(rs);
     if (r == NULL)
         return MYR_ENOMEM;
-    r->cols = (myr_column *)(void *)arena_alloc(r, (size_t)ncols * sizeof *r->cols);
-    if (r->cols == NULL)
-        return MYR_ENOMEM;
     r->ncols = (size_t)ncols;
+    myr__coldefs *last = rs->conn ? rs->conn->coldefs : NULL;
+    if (last != NULL && last->ncols == ncols)
+        r->cand = last;   /* compared as they come; nothing kept yet */
+    else if ((r->build = myr__coldefs_new((size_t)ncols)) == NULL)
+        return MYR_ENOMEM;
     return 0;
 }
 
-/* Keep the definition's packet whole in the arena and point the column's
- * strings into that copy: one copy instead of one per string. */
-static int sink_column(void *ctx, size_t i, const myr_column *col, const uint8_t *p, size_t len)
+/* Definition i. While every one matches the connection's last set, nothing
+ * is copied or parsed and the result shares that set at the end; from the
+ * first that differs a new set is built (the matching ones copied over),
+ * parsed once complete, and becomes the connection's last. */
+static int sink_column(void *ctx, size_t i, const uint8_t *p, size_t len)
 {
-    myr_result *r = ((myr__results *)ctx)->tail;
-    if (i >= r->ncols)
+    myr__results *rs = ctx;
+    myr_result *r = rs->tail;
+    if (r == NULL || i >= r->ncols || r->defs != NULL)
         return MYR_EMALFORMED;
-    char *copy = arena_alloc(r, len);
-    if (copy == NULL)
+    int last = i + 1 == r->ncols;
+    if (r->cand != NULL) {
+        if (myr__coldefs_same(r->cand, i, p, len)) {
+            if (last) {
+                r->defs = r->cand;
+                r->cand = NULL;
+                myr__coldefs_ref(r->defs);
+                r->cols = r->defs->cols;
+            }
+            return 0;
+        }
+        if ((r->build = myr__coldefs_new(r->ncols)) == NULL)
+            return MYR_ENOMEM;
+        int rc = myr__coldefs_add_from(r->build, r->cand, i);
+        r->cand = NULL;
+        if (rc != 0)
+            return rc;
+    }
+    if (r->build == NULL || r->build->nadded != i)
+        return MYR_EMALFORMED;
+    if (myr__coldefs_add(r->build, p, len) != 0)
         return MYR_ENOMEM;
-    memcpy(copy, p, len);
-    myr_column *d = &r->cols[i];
-    *d = *col;
-#define REBASE(f) d->f = d->f ? copy + (d->f - (const char *)p) : copy;
-    REBASE(catalog) REBASE(schema) REBASE(table) REBASE(org_table) REBASE(name) REBASE(org_name)
-#undef REBASE
+    if (!last)
+        return 0;
+    if (myr__coldefs_finish(r->build) != 0)
+        return MYR_EMALFORMED;   /* freed with the result */
+    r->defs = r->build;
+    r->build = NULL;
+    r->cols = r->defs->cols;
+    if (rs->conn != NULL) {
+        myr__coldefs_unref(rs->conn->coldefs);
+        rs->conn->coldefs = r->defs;
+        myr__coldefs_ref(r->defs);
+    }
     return 0;
 }
 
@@ -323,7 +430,18 @@ void myr_result_free(myr_result *r)
         if (!r->cells_in_arena)
             myr__free(r->cells);
         myr__free(r->info);
-        myr__free(b);
+        myr__coldefs_unref(r->defs);
+        myr__coldefs_unref(r->build);
+        myr__rhome *h = r->home;
+        if (h != NULL && h->owner == thread_self() && h->live && h->n < MYR__RESULTS_KEEP) {
+            r->next = (myr_result *)(void *)h->free;   /* back to its loop */
+            h->free = b;
+            h->n++;
+        } else {
+            myr__free(b);
+            if (h != NULL)
+                rhome_unref(h);
+        }
         r = next;
     }
 }
@@ -332,7 +450,7 @@ myr_result *myr_result_next(const myr_result *r) { return r ? r->next : NULL; }
 size_t myr_result_column_count(const myr_result *r) { return r ? r->ncols : 0; }
 const myr_column *myr_result_column(const myr_result *r, size_t col)
 {
-    return r && col < r->ncols ? &r->cols[col] : NULL;
+    return r && r->cols && col < r->ncols ? &r->cols[col] : NULL;
 }
 size_t myr_result_row_count(const myr_result *r) { return r ? r->nrows : 0; }
 size_t myr_result_set_index(const myr_result *r) { return r ? r->set_index : 0; }

@@ -106,9 +106,9 @@ static int prep_columns(void *ctx, uint64_t ncols)
     return myr__results_sink.columns(ctx, ncols);
 }
 
-static int prep_column(void *ctx, size_t i, const myr_column *col, const uint8_t *p, size_t len)
+static int prep_column(void *ctx, size_t i, const uint8_t *p, size_t len)
 {
-    return myr__results_sink.column(ctx, i, col, p, len);
+    return myr__results_sink.column(ctx, i, p, len);
 }
 
 const myr__sink myr__stmt_prepare_sink = {

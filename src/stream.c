@@ -101,10 +101,10 @@ static int s_columns(void *ctx, uint64_t ncols)
     return 0;
 }
 
-static int s_column(void *ctx, size_t i, const myr_column *col, const uint8_t *p, size_t len)
+static int s_column(void *ctx, size_t i, const uint8_t *p, size_t len)
 {
     myr__stream *st = cmd_of(ctx)->stream;
-    return st->inner->column(&st->batch, i, col, p, len);
+    return st->inner->column(&st->batch, i, p, len);
 }
 
 /* Before a row's slots: the set's first row marks where its rows start. */

@@ -314,7 +314,9 @@ int myr__resp_feed(myr__resp *r, const uint8_t *p, size_t len, myr__resp_ev *ev)
 typedef struct myr__sink {
     int (*ok)(void *ctx, const myr__ok *ok);          /* an OK: a statement without result set */
     int (*columns)(void *ctx, uint64_t ncols);        /* a result set with ncols columns starts */
-    int (*column)(void *ctx, size_t i, const myr_column *col, const uint8_t *p, size_t len);
+    /* Column definition i, raw (not parsed: a sink that keeps it parses it
+     * with myr__coldef_parse, or finds it identical to one it has). */
+    int (*column)(void *ctx, size_t i, const uint8_t *p, size_t len);
     /* Room for the next row: its ncols fields (NULL: out of memory) and, if
      * the sink keeps rows, *copy = len + 1 bytes for the payload (else NULL).
      * The codec copies the payload there and parses the copy in one pass,

@@ -293,7 +293,10 @@ static void prep_next(myr__resp *r, myr__resp_ev *ev)
     }
 }
 
-int myr__resp_feed(myr__resp *r, const uint8_t *p, size_t len, myr__resp_ev *ev)
+/* parse_cols 0: column definitions are not parsed (ev->col unset); the
+ * sink gets them raw and parses what it keeps (myr__resp_read). */
+static inline __attribute__((always_inline)) int feed(myr__resp *r, const uint8_t *p, size_t len,
+                                                      myr__resp_ev *ev, int parse_cols)
 {
     /* The hot path: a row needs no parsing here and no cleared event. */
     if (r->state == S_ROWS && len > 0 && p[0] != 0xFE && p[0] != 0xFF) {
@@ -357,7 +360,7 @@ int myr__resp_feed(myr__resp *r, const uint8_t *p, size_t len, myr__resp_ev *ev)
         return 0;
 
     case S_COLUMN:
-        if (myr__coldef_parse(p, len, &ev->col))
+        if (parse_cols && myr__coldef_parse(p, len, &ev->col))
             return MYR_EMALFORMED;
         ev->kind = MYR__EV_COLUMN;
         ev->ncols = r->ncols;
@@ -377,7 +380,7 @@ int myr__resp_feed(myr__resp *r, const uint8_t *p, size_t len, myr__resp_ev *ev)
 
     case S_PPARAM:
     case S_PCOL:
-        if (myr__coldef_parse(p, len, &ev->col))
+        if ((parse_cols || r->state == S_PPARAM) && myr__coldef_parse(p, len, &ev->col))
             return MYR_EMALFORMED;
         ev->kind = r->state == S_PPARAM ? MYR__EV_PARAM : MYR__EV_COLUMN;
         ev->ncols = r->ncols;
@@ -411,6 +414,11 @@ int myr__resp_feed(myr__resp *r, const uint8_t *p, size_t len, myr__resp_ev *ev)
         return 0;
     }
     return MYR_EMALFORMED;
+}
+
+int myr__resp_feed(myr__resp *r, const uint8_t *p, size_t len, myr__resp_ev *ev)
+{
+    return feed(r, p, len, ev, 1);
 }
 
 /* One row payload into the sink's slots, then to the sink (inlined into
@@ -447,7 +455,7 @@ int myr__resp_read(myr__resp *r, const uint8_t *p, size_t len, const myr__sink *
                    myr__err *err)
 {
     myr__resp_ev ev;
-    if (myr__resp_feed(r, p, len, &ev) != 0)
+    if (feed(r, p, len, &ev, 0) != 0)
         return MYR_EMALFORMED;
     int rc = 0;
     switch (ev.kind) {
@@ -456,7 +464,7 @@ int myr__resp_read(myr__resp *r, const uint8_t *p, size_t len, const myr__sink *
         *err = ev.err;
         return MYR__RESP_ERR;
     case MYR__EV_COLUMNS: rc = s->columns(ctx, ev.ncols); break;
-    case MYR__EV_COLUMN: rc = s->column(ctx, ev.col_index, &ev.col, p, len); break;
+    case MYR__EV_COLUMN: rc = s->column(ctx, ev.col_index, p, len); break;
     case MYR__EV_COLUMNS_END: break;
     case MYR__EV_ROW:
         rc = r->mode == MYR__RMODE_BINARY ? sink_binrow((size_t)r->ncols, p, len, s, ctx)

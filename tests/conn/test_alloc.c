@@ -396,6 +396,79 @@ static void test_fail_from_nth_on(void **state)
     torture(run_pipelined, "pipelined", 1);
 }
 
+/* The loop keeps freed futures and results, and a connection its last
+ * column definitions: a query repeated on a loop that has run it once
+ * needs no allocation at all (everything comes from those lists, which
+ * cannot fail), while a first one still fails cleanly when it cannot get
+ * its future. */
+static void test_repeat_query_allocates_nothing(void **state)
+{
+    (void)state;
+    myr_loop *loop = fs_loop();
+    myr_conn_opts *o = fs_opts("bob", "secret");
+    fakesrv *s = fs_new();
+    fs_script_handshake(s, FS_CAPS_DEFAULT, "mysql_native_password", fs_scramble_a);
+    for (int i = 0; i < 2; i++) {
+        fs_expect(s, 0, 0x03);
+        fs_buf b = {0};
+        uint8_t seq = 1;
+        fs_resultset(&b, &seq, 0, 2, cols, 2, cells, FS_STATUS_AUTOCOMMIT);
+        fs_send_buf(s, &b);
+    }
+    fs_drain(s);
+    myr_conn *c = fs_connect_ok(loop, s, o, WAIT_MS);
+
+    /* With the loop's list of futures emptied (the connect's went there),
+     * a query's future is fresh and can fail. */
+    myr_future *held[8];
+    size_t nheld = 0;
+    while (loop->free_futs != NULL && nheld < 8)
+        held[nheld++] = myr_promise_new(loop);
+    assert_null(loop->free_futs);
+    myr_set_allocator(&hooks);
+    arm(1, 1);
+    assert_null(myr_query(c, "SELECT id, name FROM t", 22));
+    assert_int_equal(g_failed, 1);
+    disarm();
+    for (size_t i = 0; i < nheld; i++)
+        myr_future_free(held[i]);
+
+    myr_future *q = myr_query(c, "SELECT id, name FROM t", 22);
+    assert_int_equal(myr_await(q, WAIT_MS), 0);
+    myr_result *first = myr_future_take_result(q);
+    myr_future_free(q);
+    const myr_column *col = myr_result_column(first, 1);
+    assert_non_null(col);
+    assert_memory_equal(col->name, "name", 4);
+    myr_result_free(first);   /* its block goes back to the loop; the connection
+                                 keeps the column definitions col points into */
+
+    arm(1, 1);   /* every allocation fails from here on */
+    q = myr_query(c, "SELECT id, name FROM t", 22);
+    assert_non_null(q);
+    assert_int_equal(myr_await(q, WAIT_MS), 0);
+    long attempted = g_count;
+    disarm();
+    assert_int_equal(attempted, 0);
+    myr_result *r = myr_future_take_result(q);
+    assert_int_equal(myr_result_row_count(r), 2);
+    assert_string_equal(myr_result_value(r, 0, 1, NULL), "alice");
+    /* The same definitions, shared rather than copied. */
+    assert_ptr_equal(myr_result_column(r, 1), col);
+    assert_memory_equal(myr_result_column(r, 1)->name, "name", 4);
+    myr_future_free(q);
+    myr_conn_free(c);
+    myr_loop_free(loop);
+    /* The result outlives its connection and its loop. */
+    assert_string_equal(myr_result_value(r, 1, 0, NULL), "2");
+    assert_memory_equal(myr_result_column(r, 0)->name, "id", 2);
+    myr_result_free(r);
+    myr_set_allocator(NULL);
+    fs_join_timeout(s, WAIT_MS);
+    fs_free(s);
+    myr_conn_opts_free(o);
+}
+
 /* myr__connect_fd takes the fd: even when it cannot allocate its future
  * (and returns NULL) the server must see the socket close. */
 static void test_connect_fd_oom_closes_fd(void **state)
@@ -530,6 +603,7 @@ int main(void)
         cmocka_unit_test(test_close_oom_still_closes),
         cmocka_unit_test(test_close_quit_oom_with_queued_query),
         cmocka_unit_test(test_fail_one_allocation),
+        cmocka_unit_test(test_repeat_query_allocates_nothing),
         cmocka_unit_test(test_fail_from_nth_on),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

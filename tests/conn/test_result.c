@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "internal.h"
 
@@ -71,7 +72,7 @@ static int build(myr__results *rs, size_t nrows)
     const char *names[2] = {"id", "name"};
     for (size_t i = 0; i < 2; i++) {
         size_t len = coldef(pkt, names[i], &col);
-        if ((rc = myr__results_sink.column(rs, i, &col, pkt, len)) != 0)
+        if ((rc = myr__results_sink.column(rs, i, pkt, len)) != 0)
             return rc;
         memset(pkt, 0xAA, sizeof pkt);
     }
@@ -158,7 +159,7 @@ static void test_bad_input(void **state)
     uint8_t pkt[256];
     myr_column col;
     size_t len = coldef(pkt, "x", &col);
-    assert_int_equal(myr__results_sink.column(&rs, 1, &col, pkt, len), MYR_EMALFORMED);   /* index past ncols */
+    assert_int_equal(myr__results_sink.column(&rs, 1, pkt, len), MYR_EMALFORMED);   /* index past ncols */
     myr__results_clear(&rs);
     /* Accessors on NULL. */
     assert_int_equal(myr_result_column_count(NULL), 0);
@@ -197,12 +198,131 @@ static void test_alloc_failures(void **state)
     assert_true(failures >= 5);    /* results, chunks, cells, info: each failed once */
 }
 
+/* ------------------------------------- shared column definitions, reuse */
+
+/* One result set with the given column names and a row of their names,
+ * read for connection c. */
+static myr_result *result_with(myr_conn *c, size_t n, const char *const *names)
+{
+    myr__results rs = {.conn = c};
+    assert_int_equal(myr__results_sink.columns(&rs, n), 0);
+    uint8_t pkt[256];
+    myr_column col;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = coldef(pkt, names[i], &col);
+        assert_int_equal(myr__results_sink.column(&rs, i, pkt, len), 0);
+        memset(pkt, 0xAA, sizeof pkt);
+    }
+    assert_int_equal(feed_row(&rs, n, names, NULL), 0);
+    myr__ok end = {0};
+    assert_int_equal(myr__results_sink.end(&rs, &end), 0);
+    return rs.head;
+}
+
+static void check_names(const myr_result *r, size_t n, const char *const *names)
+{
+    assert_int_equal(myr_result_column_count(r), n);
+    for (size_t i = 0; i < n; i++) {
+        const myr_column *col = myr_result_column(r, i);
+        assert_non_null(col);
+        assert_int_equal(col->name_len, strlen(names[i]));
+        assert_memory_equal(col->name, names[i], col->name_len);
+        assert_memory_equal(col->schema, "db", 2);
+        assert_string_equal(myr_result_value(r, 0, i, NULL), names[i]);
+    }
+}
+
+/* The same definitions again are shared (not copied); a set that differs
+ * from its second column on, or in its count, gets its own; every result
+ * stays whole after the others, the connection's cache and the loop went. */
+static void test_shared_columns(void **state)
+{
+    (void)state;
+    myr_error err;
+    myr_loop *loop = myr_loop_new(NULL, &err);
+    assert_non_null(loop);
+    myr_conn *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    c->loop = loop;
+    static const char *const ab[] = {"id", "name"}, *const ax[] = {"id", "other"},
+                             *const abc[] = {"id", "name", "more"};
+    myr_result *r1 = result_with(c, 2, ab);
+    myr_result *r2 = result_with(c, 2, ab);
+    assert_non_null(r1->defs);
+    assert_ptr_equal(r1->defs, r2->defs);
+    assert_ptr_equal(myr_result_column(r1, 1), myr_result_column(r2, 1));
+    myr_result *r3 = result_with(c, 2, ax);   /* differs at column 1 */
+    assert_ptr_not_equal(r3->defs, r1->defs);
+    assert_ptr_equal(c->coldefs, r3->defs);
+    myr_result *r4 = result_with(c, 3, abc);  /* another count */
+    myr_result *r5 = result_with(c, 3, abc);
+    assert_ptr_equal(r4->defs, r5->defs);
+    myr_result_free(r1);
+    check_names(r2, 2, ab);
+    check_names(r3, 2, ax);
+    myr__coldefs_unref(c->coldefs);   /* as myr_conn_free does */
+    free(c);
+    myr_loop_free(loop);
+    check_names(r2, 2, ab);
+    check_names(r3, 2, ax);
+    check_names(r4, 3, abc);
+    check_names(r5, 3, abc);
+    myr_result_free(r5);
+    myr_result_free(r2);
+    myr_result_free(r4);
+    myr_result_free(r3);
+}
+
+static long g_mallocs;
+static void *count_malloc(size_t n) { __atomic_add_fetch(&g_mallocs, 1, __ATOMIC_SEQ_CST); return malloc(n); }
+static void *free_on_thread(void *r) { myr_result_free(r); return NULL; }
+
+/* A result freed on its loop's thread goes back to the loop and is the
+ * next one handed out, with nothing of its old content; one freed on
+ * another thread, or after the loop, goes to the heap. */
+static void test_results_reused(void **state)
+{
+    (void)state;
+    myr_allocator a = {count_malloc, realloc, free};
+    assert_int_equal(myr_set_allocator(&a), 0);
+    myr_error err;
+    myr_loop *loop = myr_loop_new(NULL, &err);
+    assert_non_null(loop);
+    myr_conn *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    c->loop = loop;
+    static const char *const ab[] = {"id", "name"}, *const ax[] = {"x", "y"};
+    myr_result *r1 = result_with(c, 2, ab);
+    myr_result_free(r1);
+    long before = g_mallocs;
+    myr_result *r2 = result_with(c, 2, ax);
+    myr_result *r3 = result_with(c, 2, ax);
+    assert_ptr_equal(r2, r1);             /* the freed block, reused */
+    assert_int_equal(g_mallocs - before, 2);   /* r2's new definitions and r3's block */
+    check_names(r2, 2, ax);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, free_on_thread, r3), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    before = g_mallocs;
+    myr_result *r4 = result_with(c, 2, ax);   /* r3 went to the heap: a fresh block */
+    assert_int_equal(g_mallocs - before, 1);
+    myr_result_free(r4);
+    myr__coldefs_unref(c->coldefs);
+    free(c);
+    myr_loop_free(loop);
+    check_names(r2, 2, ax);
+    myr_result_free(r2);   /* after its loop: to the heap (ASan: no leak, no reuse) */
+    assert_int_equal(myr_set_allocator(NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_shared_columns),
+        cmocka_unit_test(test_results_reused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

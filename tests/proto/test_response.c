@@ -556,10 +556,11 @@ static int rec_columns(void *ctx, uint64_t n)
     rec_add(ctx, "cols(%d) ", (int)n);
     return rec_call(ctx);
 }
-static int rec_column(void *ctx, size_t i, const myr_column *col, const uint8_t *p, size_t len)
+static int rec_column(void *ctx, size_t i, const uint8_t *p, size_t len)
 {
-    (void)p;
-    (void)len;
+    myr_column c;   /* the sink gets the definition raw */
+    assert_int_equal(myr__coldef_parse(p, len, &c), 0);
+    const myr_column *col = &c;
     rec_add(ctx, "col%zu=%.*s ", i, (int)col->name_len, col->name);
     return rec_call(ctx);
 }
