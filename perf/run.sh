@@ -15,7 +15,7 @@
 #
 # Environment: PERF_BUILD_DIR, PERF_REPS, PERF_ONLY="qps creator ..." (run only
 # these parts: qps sysbench syscalls creator minisrv callgrind scale big
-# stream stmt fairness), PERF_QPS_CONNS="64" / PERF_QPS_QUERIES="select1" / PERF_SECS=3
+# stream stmt fairness tls), PERF_QPS_CONNS="64" / PERF_QPS_QUERIES="select1" / PERF_SECS=3
 # (override the qps sizes), PERF_FAIR_CONNS="64 1024" / PERF_FAIR_SECS=5
 # (override the fairness sizes), PERF_NO_INSTALL=1 (never call apt-get/npm),
 # PERF_PUBLISH=1 (also write the summary to perf/RESULTS.md and the chart to
@@ -483,6 +483,43 @@ if want fairness; then
       done
     done
     log "  rep $rep done"
+  done
+fi
+
+# ------------------------------------------------------------- 9. TLS
+# Connection storms (N connections opened at once on one thread) without TLS,
+# with full TLS handshakes and (myring) resumed ones; libmariadb non-blocking
+# with TLS required, given the sandbox's CA file (without one it loads the
+# system's CA store for every connection: ~20 ms of CPU each). Then SELECT 1
+# over TLS at 64 connections, depth 1 and 8, against the same in plaintext.
+if want tls; then
+  if [ "$MODE" = full ]; then TLS_CONNS=1000; TLS_ROUNDS=3; else TLS_CONNS=1000; TLS_ROUNDS=1; fi
+  TLS_CONNS=${PERF_TLS_CONNS:-$TLS_CONNS}
+  CSV=$OUT/tls.csv
+  echo "rep,impl,mode,conns,rounds,seconds,connects_per_s,resumed,cpu_us_per_conn,server_cpu_us_per_conn" > "$CSV"
+  log "TLS: $TLS_CONNS connects at once x $TLS_ROUNDS rounds (plain, full, resumed), $REPS reps"
+  for rep in $(seq 1 "$REPS"); do
+    for r in "myring plain" "libmariadb plain" "myring full" "libmariadb full" "myring resumed"; do
+      read -r impl mode <<<"$r"
+      if [ "$impl" = myring ]; then prog=("$BUILD/perf_tls_connect"); else prog=(env PERF_SSL_CA="$MYR_TEST_SSL_CA" "$PEERS/tls_connect_mariadb"); fi
+      if line=$("${prog[@]}" --conns "$TLS_CONNS" --rounds "$TLS_ROUNDS" --mode "$mode" 2>>"$OUT/errors.log" | tail -1) && [ -n "$line" ]; then
+        echo "$rep,$line" >> "$CSV"
+      else
+        log "  failed: $impl $mode"
+      fi
+      sleep 1   # let the server reap the closed connections' threads
+    done
+  done
+  CSV=$OUT/tls_qps.csv
+  echo "contender,rep,$QPS_HEADER" > "$CSV"
+  for rep in $(seq 1 "$REPS"); do
+    common=(--conns 64 --query select1 --seconds "$SECS" --warmup "$WARM")
+    for d in 1 8; do
+      run_one "myring_d$d" "$CSV" "$rep" "$QPS" "${common[@]}" --depth "$d"
+      run_one "myring_d${d}_tls" "$CSV" "$rep" env PERF_TLS=1 "$QPS" "${common[@]}" --depth "$d"
+    done
+    run_one mdb_nonblock "$CSV" "$rep" "$MDB" "${common[@]}" --mode nonblock
+    run_one mdb_nonblock_tls "$CSV" "$rep" env PERF_TLS=1 "$MDB" "${common[@]}" --mode nonblock
   done
 fi
 

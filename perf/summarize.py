@@ -375,6 +375,48 @@ if fair:
               f"{ratio_str(w['qps_by_rep'], e['qps_by_rep']) if e else '-'} | {ref} |")
         p("")
 
+# ------------------------------------------------------------- TLS
+tls = rows("tls.csv")
+if tls:
+    p("## TLS connection storms and TLS throughput\n")
+    p("N connections opened at once on one thread (connect, greeting, SSLRequest, TLS handshake, login), "
+      "timed until all are logged in. libmariadb is given the sandbox's CA file (without one it loads the "
+      "system's CA store for every connection) and keeps no TLS session between connections (no resumed "
+      "row). Target: myring's resumed connects ≥ 3 × its full ones.\n")
+    p("| impl | mode | conns | connects/s | client CPU µs/connect | server CPU µs/connect |")
+    p("|---|---|---:|---:|---:|---:|")
+    by = {}
+    for r in tls:
+        by.setdefault((r["impl"], r["mode"]), []).append(r)
+    for (impl, mode), rs in sorted(by.items(), key=lambda kv: (kv[0][0] != "myring", ["plain", "full", "resumed"].index(kv[0][1]))):
+        srv = [float(r["server_cpu_us_per_conn"]) for r in rs if r["server_cpu_us_per_conn"]]
+        p(f"| {impl} | {mode} | {rs[0]['conns']} | {mmr([float(r['connects_per_s']) for r in rs])} "
+          f"| {fmt(med([float(r['cpu_us_per_conn']) for r in rs]), 1)} | {fmt(med(srv), 1) if srv else '-'} |")
+    full = {r["rep"]: float(r["connects_per_s"]) for r in by.get(("myring", "full"), [])}
+    res = {r["rep"]: float(r["connects_per_s"]) for r in by.get(("myring", "resumed"), [])}
+    mfull = {r["rep"]: float(r["connects_per_s"]) for r in by.get(("libmariadb", "full"), [])}
+    p("")
+    if full and res:
+        p(f"myring resumed / full: {ratio_str(res, full)}" + (f"; myring full / libmariadb full: {ratio_str(full, mfull)}" if mfull else "") + "\n")
+tq = rows("tls_qps.csv")
+if tq:
+    p("SELECT 1 at 64 connections, TLS vs plaintext (target: TLS within 15 % of plaintext):\n")
+    p("| contender | depth | QPS plaintext | QPS TLS | TLS / plaintext [paired range] | client CPU µs/q plain / TLS |")
+    p("|---|---:|---:|---:|---:|---:|")
+    byc = {}
+    for r in tq:
+        byc.setdefault(r["contender"], []).append(r)
+    for plain, tlsn, label, depth in (("myring_d1", "myring_d1_tls", "myring", 1), ("myring_d8", "myring_d8_tls", "myring", 8),
+                                      ("mdb_nonblock", "mdb_nonblock_tls", "libmariadb non-blocking", 1)):
+        a, b = byc.get(plain, []), byc.get(tlsn, [])
+        if not a or not b:
+            continue
+        qa = {r["rep"]: float(r["qps"]) for r in a}
+        qb = {r["rep"]: float(r["qps"]) for r in b}
+        p(f"| {label} | {depth} | {mmr(list(qa.values()))} | {mmr(list(qb.values()))} | {ratio_str(qb, qa)} "
+          f"| {fmt(med([float(r['cpu_us_per_q']) for r in a]), 1)} / {fmt(med([float(r['cpu_us_per_q']) for r in b]), 1)} |")
+    p("")
+
 print("\n".join(out))
 
 # ------------------------------------------------------------- chart
