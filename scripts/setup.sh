@@ -30,6 +30,7 @@ PACKAGES=(
   libedit-dev      # the CLI's interactive line editing and history
   python3-nacl     # pymysql's ed25519 (client_ed25519 vectors in tests/conn/test_auth_plugins.c)
   openssl          # the sandbox makes a throwaway CA + server certificate for TLS tests
+  clang libclang-rt-14-dev   # the libFuzzer targets (tests/fuzz/run.sh)
 )
 
 installed() {

@@ -5,7 +5,8 @@
 #   2. scripts/setup.sh --sanitize  build build-asan/ (ASan + UBSan)
 #   3. start the MariaDB sandbox (tests/sandbox.sh) and export MYR_TEST_*
 #   4. ctest in build/, then in build-asan/ (both run, even if the first fails)
-#   5. stop the sandbox (always, via trap); exit non-zero if anything failed.
+#   5. a bounded libFuzzer run of every fuzz target (tests/fuzz/run.sh)
+#   6. stop the sandbox (always, via trap); exit non-zero if anything failed.
 #
 # Extra arguments are passed to both ctest runs (e.g. -L integration, -R conn).
 set -uo pipefail
@@ -109,5 +110,19 @@ run_ctest() {   # $1 build dir, $2 label
 }
 run_ctest build plain "$@"
 run_ctest build-asan "asan+ubsan (detect_leaks=$detect_leaks)" "$@"
+
+# ---- bounded fuzzing: every libFuzzer target for ~20 s (clang build in
+# build-fuzz/); the corpora themselves were replayed by ctest above.
+say "bounded fuzzing (tests/fuzz/run.sh)"
+mkdir -p "$REPO/build-fuzz"
+bash "$REPO/tests/fuzz/run.sh" 2>&1 | tee "$REPO/build-fuzz/run.log"
+frc=${PIPESTATUS[0]}
+fline=$(sed -n 's/^fuzz: \([0-9]* passed, [0-9]* failed\)$/\1/p' "$REPO/build-fuzz/run.log" | tail -n1)
+if [ "$frc" -eq 0 ]; then
+  summary+=("fuzz: PASS, ${fline:-no summary}")
+else
+  summary+=("fuzz: FAIL, ${fline:-see build-fuzz/run.log}")
+  status=1
+fi
 
 exit $status

@@ -3,7 +3,8 @@
  * copies (the packets they came from are overwritten before reading), every
  * value is NUL-terminated and binary-safe, NULLs, many rows (the cell array
  * moves from the arena to the heap), a chain of results, OK fields, the
- * accessors' out-of-range answers, and every allocation failing in turn. */
+ * accessors' out-of-range answers, a response cut short in its column
+ * definitions, and every allocation failing in turn. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -170,6 +171,40 @@ static void test_bad_input(void **state)
     myr_result_free(NULL);
 }
 
+/* An allocator whose memory comes back dirty (as reused heap memory does). */
+static void *dirty_malloc(size_t n)
+{
+    void *p = malloc(n);
+    if (p != NULL)
+        memset(p, 0xA5, n);
+    return p;
+}
+
+/* A response cut short after the first of three column definitions (an ERR
+ * there, or a malformed packet): the application still gets the result with
+ * the error; it has no columns to read, never whatever was in the memory
+ * before (tests/fuzz/fuzz_result.c found the columns uninitialised once). */
+static void test_cut_short_columns(void **state)
+{
+    (void)state;
+    myr_allocator a = {dirty_malloc, realloc, free};
+    assert_int_equal(myr_set_allocator(&a), 0);
+    myr__results rs = {0};
+    assert_int_equal(myr__results_sink.columns(&rs, 3), 0);
+    uint8_t pkt[256];
+    myr_column col;
+    size_t len = coldef(pkt, "first", &col);
+    assert_int_equal(myr__results_sink.column(&rs, 0, pkt, len), 0);
+    const myr_result *r = rs.head;
+    assert_int_equal(myr_result_column_count(r), 3);
+    assert_int_equal(myr_result_row_count(r), 0);
+    for (size_t i = 0; i < 3; i++)
+        assert_null(myr_result_column(r, i));
+    assert_null(myr_result_value(r, 0, 0, NULL));
+    myr__results_clear(&rs);
+    assert_int_equal(myr_set_allocator(NULL), 0);
+}
+
 /* ------------------------------------------------------ allocation failures */
 static long g_n, g_fail_at;
 static void *fail_malloc(size_t n) { return ++g_n == g_fail_at ? NULL : malloc(n); }
@@ -320,6 +355,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_cut_short_columns),
         cmocka_unit_test(test_alloc_failures),
         cmocka_unit_test(test_shared_columns),
         cmocka_unit_test(test_results_reused),
