@@ -110,6 +110,9 @@ void myr__conn_cancel(myr_conn *c, myr__cmd *cmd, uint8_t why)
 void myr__conn_cancel_check(myr_conn *c)
 {
     myr__cmd *h = first_reply(c);
+    if (c->kill_for == NULL && c->kill_backoff_ms == 0 && !ur_timer_armed(&c->kill_timer) &&
+        (h == NULL || !h->cancel_live))
+        return;   /* nothing canceled, nothing to reset: the usual case */
     if (c->state != MYR__CS_READY || h == NULL || h != c->kill_for) {
         /* Another head: its kills start from scratch. */
         ur_timer_stop(c->loop->ur, &c->kill_timer);

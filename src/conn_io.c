@@ -87,11 +87,13 @@ static void packet(myr_conn *c, const uint8_t *p, size_t len)
 void myr__conn_input(myr_conn *c)
 {
     while (c->state != MYR__CS_DEAD && !c->release_requested && c->parked_cmd == NULL) {
-        c->in.rpos += myr__conn_rows(c, myr__buf_rptr(&c->in), myr__buf_unread(&c->in));
-        if (c->state == MYR__CS_DEAD)
-            return;
-        if (c->parked_cmd != NULL)
-            break;   /* a batch is due: the rest waits for its turn */
+        if (myr__resp_in_rows(&c->resp)) {   /* the rows' own loop first */
+            c->in.rpos += myr__conn_rows(c, myr__buf_rptr(&c->in), myr__buf_unread(&c->in));
+            if (c->state == MYR__CS_DEAD)
+                return;
+            if (c->parked_cmd != NULL)
+                break;   /* a batch is due: the rest waits for its turn */
+        }
         const uint8_t *payload;
         size_t plen, need = 0;
         long n = myr__pkt_next(&c->reader, myr__buf_rptr(&c->in), myr__buf_unread(&c->in), &payload,

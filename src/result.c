@@ -280,10 +280,15 @@ static int grow_cells(myr_result *r)
 static myr__field *sink_row_slots(void *ctx, size_t len, uint8_t **copy)
 {
     myr_result *r = ((myr__results *)ctx)->tail;
-    if (grow_cells(r) != 0)
+    if (r->nrows == r->rows_cap && grow_cells(r) != 0)
         return NULL;
-    if (len == SIZE_MAX || (*copy = (uint8_t *)arena_alloc(r, len + 1)) == NULL)
+    myr__chunk *c = r->chunks;
+    if (len < c->cap - c->used) {   /* len + 1 bytes fit: no alignment for a row */
+        *copy = (uint8_t *)c->data + c->used;
+        c->used += len + 1;
+    } else if (len == SIZE_MAX || (*copy = (uint8_t *)arena_alloc(r, len + 1)) == NULL) {
         return NULL;
+    }
     return r->cells + r->nrows * r->ncols;
 }
 
@@ -457,10 +462,11 @@ size_t myr_result_set_index(const myr_result *r) { return r ? r->set_index : 0; 
 
 const char *myr_result_value(const myr_result *r, size_t row, size_t col, size_t *len)
 {
-    if (len)
-        *len = 0;
-    if (r == NULL || row >= r->nrows || col >= r->ncols)
+    if (__builtin_expect(r == NULL || row >= r->nrows || col >= r->ncols, 0)) {
+        if (len)
+            *len = 0;
         return NULL;
+    }
     const myr__field *c = &r->cells[row * r->ncols + col];
     if (len)
         *len = c->len;

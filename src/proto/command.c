@@ -4,6 +4,7 @@
  */
 #include "proto.h"
 
+#include <string.h>
 #include <strings.h>
 
 int myr__cmd_build(myr__buf *out, uint8_t cmd, const void *arg, size_t arg_len)
@@ -14,6 +15,21 @@ int myr__cmd_build(myr__buf *out, uint8_t cmd, const void *arg, size_t arg_len)
 
 int myr__cmd_build_seq(myr__buf *out, uint8_t cmd, const void *arg, size_t arg_len, uint8_t *seq)
 {
+    if (arg_len < MYR__PKT_MAX - 1) {   /* one frame (every command but a huge query) */
+        size_t n = 1 + arg_len;
+        if (myr__buf_reserve(out, 4 + n) != 0)
+            return MYR_ENOMEM;
+        uint8_t *h = out->data + out->len;
+        h[0] = (uint8_t)n;
+        h[1] = (uint8_t)(n >> 8);
+        h[2] = (uint8_t)(n >> 16);
+        h[3] = (*seq)++;
+        h[4] = cmd;
+        if (arg_len)
+            memcpy(h + 5, arg, arg_len);
+        out->len += 4 + n;
+        return 0;
+    }
     size_t begin = myr__pkt_begin(out);
     if (begin == SIZE_MAX)
         return MYR_ENOMEM;

@@ -26,8 +26,8 @@ void myr__pkt_reader_free(myr__pkt_reader *r)
     r->joining = 0;
 }
 
-long myr__pkt_next(myr__pkt_reader *r, const uint8_t *in, size_t len,
-                   const uint8_t **payload, size_t *plen, size_t *need)
+long myr__pkt_next_full(myr__pkt_reader *r, const uint8_t *in, size_t len,
+                        const uint8_t **payload, size_t *plen, size_t *need)
 {
     *payload = NULL;
     *plen = 0;

@@ -96,8 +96,24 @@ void myr__pkt_reader_free(myr__pkt_reader *r);
  *        frame to be complete (for sizing the receive buffer).
  *   < 0  MYR_EMALFORMED (wrong sequence id) or MYR_ENOMEM.
  */
-long myr__pkt_next(myr__pkt_reader *r, const uint8_t *in, size_t len,
-                   const uint8_t **payload, size_t *plen, size_t *need);
+long myr__pkt_next_full(myr__pkt_reader *r, const uint8_t *in, size_t len,
+                        const uint8_t **payload, size_t *plen, size_t *need);
+/* The common case inline (a whole frame under 16 MiB, no split packet in
+ * progress, nothing joined to release), the rest in myr__pkt_next_full. */
+static inline long myr__pkt_next(myr__pkt_reader *r, const uint8_t *in, size_t len,
+                                 const uint8_t **payload, size_t *plen, size_t *need)
+{
+    if (__builtin_expect(len >= 4 && !r->joining && r->join.cap == 0, 1)) {
+        size_t flen = (size_t)in[0] | (size_t)in[1] << 8 | (size_t)in[2] << 16;
+        if (in[3] == r->seq && len - 4 >= flen && flen != 0xFFFFFF) {
+            r->seq++;
+            *payload = in + 4;
+            *plen = flen;
+            return (long)(4 + flen);
+        }
+    }
+    return myr__pkt_next_full(r, in, len, payload, plen, need);
+}
 
 /* Writing: begin reserves a 4-byte header at the end of b and returns its
  * offset; append the payload; end fills the header(s) with *seq, *seq+1, ...,
@@ -233,9 +249,10 @@ typedef struct myr__field { const uint8_t *ptr; size_t len; } myr__field;
 /* Text resultset row with ncols lenenc strings (0xFB = NULL); the row must
  * use the whole payload. */
 int myr__row_parse(const uint8_t *p, size_t len, size_t ncols, myr__field *fields);
-/* The same, copying p into copy (len + 1 bytes) and parsing the copy: the
- * fields point into it and each value is followed by a NUL (written over
- * the next value's length prefix once read, or into the extra byte). */
+/* The same, copying p into copy (len + 1 bytes): the fields point into the
+ * copy and each value is followed by a NUL (written over the next value's
+ * length prefix in the copy, or into the extra byte). p and copy must not
+ * overlap. */
 int myr__row_parse_copy(const uint8_t *p, size_t len, size_t ncols, myr__field *fields, uint8_t *copy);
 
 /* The response machine (private to response.c; in this header only so that
@@ -249,6 +266,10 @@ typedef struct myr__resp {
     uint8_t mode;        /* MYR__RMODE_*: set after myr__resp_init */
     uint16_t nparams;    /* PREPARE: parameter definitions still to come */
 } myr__resp;
+
+/* myr__resp.state while rows may come (myr__resp_rows has work). */
+#define MYR__RESP_STATE_ROWS 3
+static inline int myr__resp_in_rows(const myr__resp *r) { return r->state == MYR__RESP_STATE_ROWS; }
 
 /* What kind of response a command gets (myr__resp.mode). */
 enum {

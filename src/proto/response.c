@@ -168,50 +168,45 @@ int myr__coldef_parse(const uint8_t *p, size_t len, myr_column *col)
     return 0;
 }
 
-/* A text row's fields, as views into p. With nul set, p is writable and
- * each value gets a NUL after its bytes, written over the next field's
- * length prefix once that has been read (or into p[len], which the caller
- * reserved). Inlined twice, so the hot copy-and-parse loop has no branch on
- * nul left. */
+/* A text row's fields, as views into p, or with copy (p's len bytes copied
+ * there, plus room for one more) into the copy, each value then followed by
+ * a NUL: written over the next field's length prefix in the copy, which is
+ * free to overwrite because prefixes are read from p. Inlined twice, so the
+ * hot copy-and-parse loop has no branch on copy left. */
 static inline __attribute__((always_inline)) int parse_row(const uint8_t *p, size_t len, size_t ncols,
-                                                           myr__field *fields, uint8_t *nul)
+                                                           myr__field *fields, uint8_t *copy)
 {
+    const uint8_t *base = copy != NULL ? copy : p;
     size_t pos = 0;
-    int prev_value = 0;
     for (size_t i = 0; i < ncols; i++) {
         if (pos >= len)
             return MYR_EMALFORMED;
-        size_t at = pos;
         uint8_t b = p[pos];
         if (b < 0xFB) {            /* the common case: a one-byte length */
             if (len - pos - 1 < b)
                 return MYR_EMALFORMED;
-            fields[i].ptr = p + pos + 1;
+            fields[i].ptr = base + pos + 1;
             fields[i].len = b;
             pos += 1 + (size_t)b;
         } else if (b == 0xFB) {    /* SQL NULL */
             fields[i].ptr = NULL;
             fields[i].len = 0;
             pos++;
+            continue;
         } else {
             const uint8_t *v;
             uint64_t vlen;
             size_t n = myr__lenenc_str(p + pos, len - pos, &v, &vlen);
             if (n == 0)
                 return MYR_EMALFORMED;
-            fields[i].ptr = v;
+            fields[i].ptr = base + (v - p);
             fields[i].len = (size_t)vlen;
             pos += n;
         }
-        if (nul != NULL && prev_value)
-            nul[at] = '\0';   /* ends the previous value: its prefix is read */
-        prev_value = b != 0xFB;
+        if (copy != NULL)
+            copy[pos] = '\0';   /* pos <= len: the copy has len + 1 bytes */
     }
-    if (pos != len)
-        return MYR_EMALFORMED;
-    if (nul != NULL)
-        nul[len] = '\0';
-    return 0;
+    return pos == len ? 0 : MYR_EMALFORMED;
 }
 
 int myr__row_parse(const uint8_t *p, size_t len, size_t ncols, myr__field *fields)
@@ -223,7 +218,7 @@ int myr__row_parse_copy(const uint8_t *p, size_t len, size_t ncols, myr__field *
 {
     /* Fused with the copy: this is the hottest loop of a large result. */
     memcpy(copy, p, len);
-    return parse_row(copy, len, ncols, fields, copy);
+    return parse_row(p, len, ncols, fields, copy);
 }
 
 void myr__resp_init(myr__resp *r, uint32_t caps)
@@ -292,6 +287,8 @@ static void prep_next(myr__resp *r, myr__resp_ev *ev)
         r->state = S_PCOL;
     }
 }
+
+_Static_assert(S_ROWS == MYR__RESP_STATE_ROWS, "proto.h names the rows state");
 
 /* parse_cols 0: column definitions are not parsed (ev->col unset); the
  * sink gets them raw and parses what it keeps (myr__resp_read). */
