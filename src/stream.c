@@ -141,9 +141,17 @@ static myr__field *s_row_slots(void *ctx, size_t len, uint8_t **copy)
     return st->inner->row_slots(&st->batch, len, copy);
 }
 
+/* Canceled (myr_cancel, a query timeout): no batch is wanted any more. */
+static myr__stream *check_cancel(myr__cmd *cmd)
+{
+    if (cmd->cancel != MYR__CANCEL_NONE)
+        cmd->stream->stopped = 1;
+    return cmd->stream;
+}
+
 static int s_row(void *ctx, myr__field *f, const uint8_t *p, size_t len)
 {
-    myr__stream *st = cmd_of(ctx)->stream;
+    myr__stream *st = check_cancel(cmd_of(ctx));
     return after_row(st, st->inner->row(&st->batch, f, p, len), len);
 }
 
@@ -156,14 +164,14 @@ static myr__field *s_bin_slots(void *ctx, const myr_column **cols)
 
 static int s_bin_row(void *ctx, myr__field *f, const uint8_t *p, size_t len)
 {
-    myr__stream *st = cmd_of(ctx)->stream;
+    myr__stream *st = check_cancel(cmd_of(ctx));
     return after_row(st, st->inner->bin_row(&st->batch, f, p, len), len);
 }
 
 static int s_end(void *ctx, const myr__ok *ok)
 {
     myr__cmd *cmd = cmd_of(ctx);
-    myr__stream *st = cmd->stream;
+    myr__stream *st = check_cancel(cmd);
     int rc = st->inner->end(&st->batch, ok);
     if (rc == 0)
         rc = keep_end(cmd, ok, st->batch.tail->set_index);
@@ -202,7 +210,9 @@ static void resolve(myr__cmd *cmd, const myr_error *abandon)
         /* The application stopped it; a server error after that is
          * part of the rest it did not want. */
         status = MYR_ECANCELED;
-        myr__error_set(&err, MYR_ECANCELED, 0, NULL, "streaming query stopped by its rows callback");
+        myr__error_set(&err, MYR_ECANCELED, 0, NULL,
+                       cmd->cancel != MYR__CANCEL_NONE ? "streaming query canceled by the application"
+                                                       : "streaming query stopped by its rows callback");
         has_err = 1;
     } else if (status == 0 && abandon != NULL) {
         /* Received whole, but the connection went before the last batch
@@ -228,7 +238,7 @@ static void resolve(myr__cmd *cmd, const myr_error *abandon)
 int myr__stream_rows_waiting(const myr__cmd *cmd)
 {
     const myr__stream *st = cmd->stream;
-    return st != NULL && !st->stopped &&
+    return st != NULL && !st->stopped && cmd->cancel == MYR__CANCEL_NONE &&
            (st->ended || (st->batch.tail != NULL && st->batch.tail->nrows > 0));
 }
 
@@ -260,8 +270,8 @@ void myr__stream_deliver(myr_conn *c, myr__cmd *cmd, const myr_error *abandon)
 {
     (void)c;
     myr__stream *st = cmd->stream;
-    if (cmd->fut->detached)
-        st->stopped = 1;   /* the future was freed: nobody is listening */
+    if (cmd->fut->detached || cmd->cancel != MYR__CANCEL_NONE)
+        st->stopped = 1;   /* the future was freed or canceled: nobody is listening */
     myr_result *b = st->batch.tail;
     if (abandon == NULL && !st->stopped && b != NULL && (b->nrows > 0 || st->ended)) {
         st->in_cb = 1;

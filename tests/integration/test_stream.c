@@ -69,6 +69,8 @@ typedef struct seen {
     myr_conn *close_conn;    /* myr_close on the first call */
     myr_future *close_fut;
     myr_loop *free_loop;     /* myr_loop_free on the first call */
+    myr_future **cancel;     /* myr_cancel(*cancel) on the first call */
+    int cancel_rc;
     myr_conn *block_on;      /* try blocking calls on the first call */
     int block_sync, block_await;   /* what they returned */
     myr_conn *kill_from;     /* queue KILL of kill_id from here on the first call */
@@ -143,6 +145,8 @@ static int on_rows(const myr_result *rows, void *arg)
             int n = snprintf(sql, sizeof sql, "KILL %lu", s->kill_id);
             s->kill_fut = myr_query(s->kill_from, sql, (size_t)n);
         }
+        if (s->cancel)
+            s->cancel_rc = myr_cancel(*s->cancel);
         if (s->free_loop)
             myr_loop_free(s->free_loop);
     }
@@ -292,6 +296,36 @@ static void test_stop_early_then_reuse(void **state)
     assert_int_equal(s2.calls, 1);
     myr_future_free(f);
     want_value(g_conn, "SELECT 'reused again'", "reused again");
+}
+
+/* myr_cancel on a stream: no batch after it (from inside the callback, or
+ * from outside between two batches), the future ends MYR_ECANCELED, the
+ * rest is killed or drained and the connection stays usable. */
+static void test_cancel_stops_batches(void **state)
+{
+    (void)state;
+    myr_future *f = NULL;
+    seen s = {.next = 1, .cancel = &f};
+    f = stream(g_conn, "SELECT seq, REPEAT('y', 100) FROM seq_1_to_300000", &s);
+    assert_int_equal(myr_await(f, 60000), MYR_ECANCELED);
+    assert_int_equal(s.cancel_rc, 0);
+    assert_int_equal(s.calls, 1);   /* none after the cancel */
+    assert_false(s.bad);
+    assert_non_null(strstr(myr_future_error(f)->message, "canceled"));
+    myr_future_free(f);
+    want_value(g_conn, "SELECT 'after cancel'", "after cancel");
+
+    seen s2 = {.next = 1};
+    f = stream(g_conn, "SELECT seq, REPEAT('y', 100) FROM seq_1_to_300000", &s2);
+    for (int i = 0; i < 100000 && s2.calls == 0 && !myr_future_done(f); i++)
+        myr_loop_run_once(g_loop, 100);
+    assert_int_equal(s2.calls, 1);
+    assert_int_equal(myr_cancel(f), 0);
+    assert_int_equal(myr_await(f, 60000), MYR_ECANCELED);
+    assert_int_equal(s2.calls, 1);
+    assert_true(s2.rows < 300000);
+    myr_future_free(f);
+    want_value(g_conn, "SELECT 'after cancel 2'", "after cancel 2");
 }
 
 /* Futures' order on one connection: Q1, the stream (its batches first),
@@ -637,6 +671,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty_and_no_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_early_then_reuse, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_stops_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipelined_with_queries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_callback_queues_commands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_callback_frees_its_future, setup, teardown),
