@@ -415,6 +415,7 @@ struct myr_conn {
     myr__buf sending;           /* bytes of the send in flight */
     uint64_t send_id, recv_id;
     uint8_t send_busy, recv_busy;
+    uint8_t send_quiet;         /* the send in flight is quiet (ur_send_quiet) */
 
     /* commands, oldest first; the head owns the response being read */
     myr__cmd *cmd_head, *cmd_tail;

@@ -7,18 +7,36 @@
 #include <errno.h>
 #include <sys/socket.h>
 
-#include "transport.h"
+#include "conn_internal.h"
 
 #define RECV_MIN 16384
 
-/* Send what is unread in c->sending. */
-static int send_sending(myr_conn *c)
+/* Send what is unread in c->sending; quiet (ur_send_quiet: its success
+ * does not wake the loop, so a round trip costs one io_uring_enter) when
+ * asked, ordinary otherwise. */
+static int send_sending(myr_conn *c, int quiet)
 {
-    int rc = ur_send(&c->owner, MYR__TAG_SEND, c->fd, myr__buf_rptr(&c->sending),
-                     myr__buf_unread(&c->sending), MSG_WAITALL | MSG_NOSIGNAL, &c->send_id);
-    if (rc == 0)
+    const void *p = myr__buf_rptr(&c->sending);
+    size_t n = myr__buf_unread(&c->sending);
+    int flags = MSG_WAITALL | MSG_NOSIGNAL;
+    int rc = quiet ? ur_send_quiet(&c->owner, MYR__TAG_SEND, c->fd, p, n, flags, &c->send_id)
+                   : ur_send(&c->owner, MYR__TAG_SEND, c->fd, p, n, flags, &c->send_id);
+    if (rc == 0) {
         c->send_busy = 1;
+        c->send_quiet = (uint8_t)quiet;
+    }
     return rc;
+}
+
+/* May the send of c->out be quiet? Its success is then reported only when
+ * the loop wakes for something else, so only if the server will answer
+ * its last byte: it ends with a whole command that gets a reply (not
+ * COM_QUIT or STMT_CLOSE, not a packet answering the server inside a
+ * command), and nothing else waits for it to leave. */
+static int out_answered(const myr_conn *c)
+{
+    const myr__cmd *t = c->cmd_tail;
+    return c->state == MYR__CS_READY && t != NULL && t->kind->reply && t->end_pos == c->queued_pos;
 }
 
 static int plain_flush(myr_conn *c)
@@ -31,7 +49,7 @@ static int plain_flush(myr_conn *c)
     myr__buf_reset(&tmp);
     c->sending = c->out;
     c->out = tmp;
-    int rc = send_sending(c);
+    int rc = send_sending(c, out_answered(c));
     return rc < 0 ? rc : 1;
 }
 
@@ -60,6 +78,8 @@ static void on_send(myr_conn *c, int res)
     c->send_busy = 0;
     if (c->state == MYR__CS_DEAD)
         return;
+    if (res == -EAGAIN && c->send_quiet)
+        res = 0;   /* no room in the socket buffer: the whole send goes again, waiting */
     if (res < 0) {
         myr__conn_lost(c, -res);
         return;
@@ -75,10 +95,10 @@ static void on_send(myr_conn *c, int res)
         if (c->ncmds == 0 || c->sending.cap > (1u << 16))
             myr__loop_buf_give(c->loop, &c->sending);
     } else {
-        /* A short send (a signal, or a socket shut down): the rest of
-         * these bytes was handed over already, so it goes now whatever the
-         * window says. */
-        int rc = send_sending(c);
+        /* A short send (a quiet one that found the socket buffer full, a
+         * signal, or a socket shut down): the rest (sent waiting for room) of these bytes was
+         * handed over already, so it goes now whatever the window says. */
+        int rc = send_sending(c, 0);
         if (rc < 0) {
             myr__conn_lost(c, -rc);
             return;

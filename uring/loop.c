@@ -121,10 +121,42 @@ static bool kernel_has_more(const ur_loop *l)
     return IO_URING_READ_ONCE(*l->ring.sq.kflags) & (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN);
 }
 
-/* Dispatch every CQE, including those behind a CQ overflow. The CQEs are
- * copied out and the CQ advanced before any callback runs, so callbacks may
- * queue ops (even flushing a full SQ), release owners, or start timers. */
+static int reap_cqes(ur_loop *l);
+
+/* Quiet sends that were submitted and posted no failure have succeeded:
+ * report them (after the CQEs, so a failure is seen first). */
+static int quiet_done(ur_loop *l)
+{
+    uint32_t k = l->nqsub;
+    int n = 0;
+    for (uint32_t i = 0; i < k; i++) {   /* callbacks may append: index afresh */
+        uint64_t ud = l->qops[i];
+        ur_slot *s = ur__slot_lookup(l, ud);
+        if (s != NULL && s->quiet)   /* else its failure completed it */
+            n += ur__dispatch(l, ud, (int)s->qlen, 0);
+    }
+    memmove(l->qops, l->qops + k, (l->nq - k) * sizeof *l->qops);
+    l->nq -= k;
+    l->nqsub -= k;
+    return n;
+}
+
+/* Dispatch every CQE, including those behind a CQ overflow, then the
+ * successes of quiet sends. The CQEs are copied out and the CQ advanced
+ * before any callback runs, so callbacks may queue ops (even flushing a
+ * full SQ), release owners, or start timers. */
 static int reap(ur_loop *l)
+{
+    int n = 0;
+    for (;;) {
+        n += reap_cqes(l);
+        if (l->nqsub == 0)
+            return n;
+        n += quiet_done(l);
+    }
+}
+
+static int reap_cqes(ur_loop *l)
 {
     struct {
         uint64_t ud;
@@ -194,8 +226,10 @@ int ur_loop_tick(ur_loop *l, int64_t timeout_ns)
         if (timeout_ns < 0 || (int64_t)until < timeout_ns)
             timeout_ns = (int64_t)until;
     }
-    /* Nothing in flight and no timer: waiting could only hang. */
-    if (timeout_ns < 0 && l->used == 0)
+    /* Nothing in flight and no timer: waiting could only hang (a quiet send
+     * posts nothing when it succeeds: its success is reported after the
+     * submit, without waiting). */
+    if (timeout_ns < 0 && l->used == l->quiet)
         timeout_ns = 0;
     if (timeout_ns == 0 || io_uring_cq_ready(&l->ring) > 0) {
         /* Poll. Under DEFER_TASKRUN, completions wait as task work until we
@@ -214,6 +248,7 @@ int ur_loop_tick(ur_loop *l, int64_t timeout_ns)
         if (io_uring_sq_ready(&l->ring) > 0)
             l->submits++;
         r = io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, tsp, NULL);
+        ur__quiet_submitted(l);
         if (r == -ETIME || r == -EINTR || r == -EAGAIN || r == -EBUSY)
             r = 0;
     }
@@ -297,6 +332,7 @@ static void drain(ur_loop *l)
                                        .tv_nsec = (long long)(left % 1000000000)};
         struct io_uring_cqe *cqe;
         int r = io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, &ts, NULL);
+        ur__quiet_submitted(l);
         if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY)
             break;
         reap(l);
@@ -333,6 +369,7 @@ void ur_loop_free(ur_loop *l)
     if (l->evfd >= 0)
         close(l->evfd);
     ur__slots_free(l);
+    ur__free(l->qops);
     for (size_t i = 0; i < l->nheap; i++)
         l->heap[i]->heap_index = (size_t)-1;   /* ur_timer_armed() stays truthful */
     ur__free(l->heap);

@@ -1,6 +1,6 @@
 /*
  * uring/ops.c -- the operations owners queue (socket, connect, send, recv,
- * read, close) and cancellation by op id. Each takes a slot and an SQE or
+ * read, close; quiet sends) and cancellation by op id. Each takes a slot and an SQE or
  * queues nothing at all.
  */
 #include <errno.h>
@@ -82,6 +82,44 @@ int ur_send(ur_owner *o, uint32_t tag, int fd, const void *buf, size_t len, int 
         return err;
     io_uring_prep_send(sqe, fd, buf, len, msg_flags);
     return op_commit(o, idx, sqe, id);
+}
+
+int ur_send_quiet(ur_owner *o, uint32_t tag, int fd, const void *buf, size_t len, int msg_flags,
+                  uint64_t *id)
+{
+    ur_loop *l = o != NULL ? o->loop : NULL;
+    /* Where no CQE can be skipped, or in external mode (nothing would tick
+     * to report the success until some other completion woke the caller),
+     * or for sizes a CQE's result cannot hold: an ordinary send. */
+    if (l == NULL || !(l->ring.features & IORING_FEAT_CQE_SKIP) || l->evfd >= 0 || len == 0 ||
+        len > INT32_MAX)
+        return ur_send(o, tag, fd, buf, len, msg_flags | MSG_WAITALL, id);
+    if (l->nq == l->capq) {
+        uint32_t cap = l->capq ? l->capq * 2 : 64;
+        uint64_t *q = ur__realloc(l->qops, cap * sizeof *q);
+        if (q == NULL)
+            return ur_send(o, tag, fd, buf, len, msg_flags | MSG_WAITALL, id);
+        l->qops = q;
+        l->capq = cap;
+    }
+    uint32_t idx;
+    int err;
+    struct io_uring_sqe *sqe = op_begin(o, tag, &idx, &err);
+    if (sqe == NULL)
+        return err;
+    /* MSG_DONTWAIT: the kernel tries the send once, inline, when the SQE is
+     * submitted, and never parks it waiting for room; with MSG_WAITALL it
+     * is whole or it fails (-EAGAIN, or the partial count). So once the SQ
+     * has been submitted it is over, and only a failure posts a CQE. */
+    io_uring_prep_send(sqe, fd, buf, len, msg_flags | MSG_WAITALL | MSG_DONTWAIT);
+    sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+    ur_slot *s = ur__slot(l, idx);
+    s->quiet = true;
+    s->qlen = (uint32_t)len;
+    l->quiet++;
+    int rc = op_commit(o, idx, sqe, id);
+    l->qops[l->nq++] = ur__udata(l, idx);
+    return rc;
 }
 
 int ur_recv(ur_owner *o, uint32_t tag, int fd, void *buf, size_t len, int msg_flags, uint64_t *id)

@@ -43,6 +43,7 @@ uint32_t ur__slot_get(ur_loop *l, ur_owner *o, uint32_t tag)
     s->owner = o;
     s->tag = tag;
     s->cancel_sent = false;
+    s->quiet = false;
     /* Push onto the owner's list (order does not matter to anyone). */
     s->prev = UR_NO_SLOT;
     s->next = o->ops;
@@ -63,6 +64,10 @@ void ur__slot_put(ur_loop *l, uint32_t idx)
         ur__slot(l, s->next)->prev = s->prev;
     s->owner = NULL;
     s->prev = UR_NO_SLOT;
+    if (s->quiet) {
+        s->quiet = false;
+        l->quiet--;
+    }
     /* A new generation, so CQEs and ids naming the old use are stale. 0 is
      * skipped: user_data below 1 << 32 is the engine's own. */
     if (++s->gen == 0)

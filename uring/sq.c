@@ -15,6 +15,7 @@ int ur__submit(ur_loop *l)
         return 0;
     l->submits++;
     int r = io_uring_submit(&l->ring);
+    ur__quiet_submitted(l);
     return r == -EINTR || r == -EAGAIN || r == -EBUSY ? 0 : r;
 }
 

@@ -178,6 +178,21 @@ int ur_socket(ur_owner *o, uint32_t tag, int domain, int type, int protocol, uin
 /* addr is copied into the slot: it need not outlive the call. */
 int ur_connect(ur_owner *o, uint32_t tag, int fd, const struct sockaddr *addr, socklen_t len, uint64_t *id);
 int ur_send(ur_owner *o, uint32_t tag, int fd, const void *buf, size_t len, int msg_flags, uint64_t *id);
+/* A send that does not wake the loop: the kernel tries it once, when the
+ * SQE is submitted (MSG_DONTWAIT | MSG_WAITALL are added), and posts a CQE
+ * only if it failed (IOSQE_CQE_SKIP_SUCCESS); the engine then reports the
+ * success itself, res = len, in the same tick after the completions that
+ * did come. A request/response round trip thus costs one io_uring_enter:
+ * the send's success does not end the wait for the response. But nothing
+ * wakes the loop for it: use it only when some other completion (the
+ * answer) will come, or a timer is armed. Failures
+ * complete as usual, including -EAGAIN (no room in the socket buffer:
+ * nothing was sent) and a partial count (part was sent): the owner then
+ * sends the rest with ur_send, which waits for room. Where the kernel
+ * cannot skip CQEs (before 5.17), in external mode (ur_loop_eventfd), or
+ * for len 0 or over INT32_MAX it is an ordinary ur_send with MSG_WAITALL. */
+int ur_send_quiet(ur_owner *o, uint32_t tag, int fd, const void *buf, size_t len, int msg_flags,
+                  uint64_t *id);
 int ur_recv(ur_owner *o, uint32_t tag, int fd, void *buf, size_t len, int msg_flags, uint64_t *id);
 int ur_read(ur_owner *o, uint32_t tag, int fd, void *buf, size_t len, uint64_t *id);
 int ur_close(ur_owner *o, uint32_t tag, int fd, uint64_t *id);

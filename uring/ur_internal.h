@@ -40,6 +40,8 @@ typedef struct ur_slot {
     uint32_t next;
     uint32_t prev;
     bool cancel_sent;       /* a cancel for this op has been queued */
+    bool quiet;             /* ur_send_quiet: posts no CQE on success */
+    uint32_t qlen;          /* a quiet send's length: its result when it succeeds */
     struct sockaddr_storage addr;  /* ur_connect's copy of the address */
 } ur_slot;
 
@@ -66,6 +68,13 @@ struct ur_loop {
     uint32_t nchunks;
     uint32_t free_head;     /* UR_NO_SLOT when no free slot */
     uint32_t used;          /* slots holding an op the kernel may touch */
+    uint32_t quiet;         /* of those, quiet sends (no CQE comes when they succeed) */
+    /* Quiet sends by user_data, oldest first: [0, nqsub) were submitted
+     * (so they are over: MSG_DONTWAIT, see ur_send_quiet), [nqsub, nq) are
+     * still in the SQ. reap() reports the submitted ones that posted no
+     * failure as successes. */
+    uint64_t *qops;
+    uint32_t nq, nqsub, capq;
 
     ur_timer **heap;        /* min-heap on deadline_ns */
     size_t nheap, heap_cap;
@@ -117,6 +126,13 @@ static inline void ur__sqe_internal(const ur_loop *l, struct io_uring_sqe *sqe)
     io_uring_sqe_set_data64(sqe, UR_UDATA_INTERNAL);
     if (l->ring.features & IORING_FEAT_CQE_SKIP)
         sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+}
+/* After a submit: if the kernel consumed the whole SQ, every quiet send
+ * queued so far is over (ur_send_quiet). */
+static inline void ur__quiet_submitted(ur_loop *l)
+{
+    if (l->nq > l->nqsub && io_uring_sq_ready(&l->ring) == 0)
+        l->nqsub = l->nq;
 }
 /* Queue a cancel of the op in slot s (no-op if one was already sent). */
 int ur__cancel_slot(ur_loop *l, uint32_t idx);

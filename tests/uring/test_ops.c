@@ -1,7 +1,8 @@
 /*
  * tests/uring/test_ops.c -- the engine's operations against real sockets:
- * send/recv, short sends, socket+connect (TCP, refused, Unix), read, close,
- * argument errors that must queue nothing.
+ * send/recv, short sends, quiet sends (success without a CQE, failures
+ * with one), socket+connect (TCP, refused, Unix), read, close, argument
+ * errors that must queue nothing.
  */
 #include "ur_test.h"
 
@@ -9,6 +10,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <sys/un.h>
+#include <time.h>
 
 static void test_send_recv(void **state)
 {
@@ -73,6 +75,98 @@ static void test_short_send(void **state)
     free(big);
     free(sink);
     ur_owner_release(&t->own);
+    ur_loop_free(l);
+    free(t);
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A quiet send's success is reported with its length, the bytes arrive,
+ * and it does not end a tick's wait: with a recv pending that never
+ * completes, the tick waits its whole timeout, then reports the send. */
+static void test_quiet_send(void **state)
+{
+    (void)state;
+    ur_loop *l = loop_new(0);
+    tester *t = tester_new(l);
+    int sv[2], idle[2];
+    sockpair(sv);
+    sockpair(idle);
+    char out[] = "quiet one", in[64] = {0}, never[8];
+    assert_int_equal(ur_recv(&t->own, 1, sv[1], in, sizeof in, 0, NULL), 0);
+    RUN_UNTIL(l, ur_loop_queued(l) == 0);
+    assert_int_equal(ur_send_quiet(&t->own, 2, sv[0], out, sizeof out, 0, NULL), 0);
+    RUN_UNTIL(l, t->ncomp == 2);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(t->comp[i].res, (int)sizeof out);
+    assert_string_equal(in, out);
+    assert_int_equal(t->own.inflight, 0);
+
+    assert_int_equal(ur_recv(&t->own, 3, idle[0], never, sizeof never, 0, NULL), 0);
+    assert_int_equal(ur_send_quiet(&t->own, 4, sv[0], out, sizeof out, 0, NULL), 0);
+    uint64_t t0 = mono_ms();
+    assert_int_equal(ur_loop_tick(l, 300000000LL), 1);   /* 300 ms: the send only */
+    assert_true(mono_ms() - t0 >= 250);   /* its success did not end the wait */
+    assert_int_equal(t->ncomp, 3);
+    assert_int_equal(t->comp[2].tag, 4);
+    assert_int_equal(t->comp[2].res, (int)sizeof out);
+    assert_int_equal(recv(sv[1], in, sizeof in, MSG_DONTWAIT), (ssize_t)sizeof out);
+
+    /* Released while a quiet send is queued: on_release once it is over. */
+    assert_int_equal(ur_send_quiet(&t->own, 5, sv[0], out, sizeof out, 0, NULL), 0);
+    ur_owner_release(&t->own);
+    RUN_UNTIL(l, t->released == 1);
+    assert_int_equal(t->own.inflight, 0);
+    for (int i = 0; i < 2; i++) {
+        close(sv[i]);
+        close(idle[i]);
+    }
+    ur_loop_free(l);
+    free(t);
+}
+
+/* A quiet send never waits for room: into a full socket buffer it fails at
+ * once with -EAGAIN or the count that fit (the peer has exactly that); on
+ * a socket shut down it fails with -EPIPE. */
+static void test_quiet_send_fails(void **state)
+{
+    (void)state;
+    ur_loop *l = loop_new(0);
+    tester *t = tester_new(l);
+    int sv[2];
+    sockpair(sv);
+    int small = 4096;
+    assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
+    assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+    size_t len = 1 << 20;
+    char *big = malloc(len), *sink = malloc(len);
+    memset(big, 'q', len);
+    assert_int_equal(ur_send_quiet(&t->own, 1, sv[0], big, len, 0, NULL), 0);
+    RUN_UNTIL(l, t->ncomp == 1);
+    int res = t->comp[0].res;
+    assert_true(res == -EAGAIN || (res > 0 && (size_t)res < len));
+    size_t got = 0;
+    ssize_t n;
+    while ((n = recv(sv[1], sink, len, MSG_DONTWAIT)) > 0)
+        got += (size_t)n;
+    assert_int_equal(got, res > 0 ? (size_t)res : 0);
+
+    shutdown(sv[0], SHUT_WR);
+    assert_int_equal(ur_send_quiet(&t->own, 2, sv[0], big, 16, MSG_NOSIGNAL, NULL), 0);
+    RUN_UNTIL(l, t->ncomp == 2);
+    assert_int_equal(t->comp[1].tag, 2);
+    assert_int_equal(t->comp[1].res, -EPIPE);
+    close(sv[0]);
+    close(sv[1]);
+    free(big);
+    free(sink);
+    ur_owner_release(&t->own);
+    assert_int_equal(t->released, 1);
     ur_loop_free(l);
     free(t);
 }
@@ -217,6 +311,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_send_recv),
         cmocka_unit_test(test_short_send),
+        cmocka_unit_test(test_quiet_send),
+        cmocka_unit_test(test_quiet_send_fails),
         cmocka_unit_test(test_connect_tcp),
         cmocka_unit_test(test_connect_unix),
         cmocka_unit_test(test_read_pipe_and_errors),
