@@ -15,7 +15,7 @@
 #
 # Environment: PERF_BUILD_DIR, PERF_REPS, PERF_ONLY="qps creator ..." (run only
 # these parts: qps sysbench syscalls creator minisrv callgrind scale big
-# stream stmt fairness tls), PERF_QPS_CONNS="64" / PERF_QPS_QUERIES="select1" / PERF_SECS=3
+# stream stmt fairness tls loops), PERF_QPS_CONNS="64" / PERF_QPS_QUERIES="select1" / PERF_SECS=3
 # (override the qps sizes), PERF_FAIR_CONNS="64 1024" / PERF_FAIR_SECS=5
 # (override the fairness sizes), PERF_NO_INSTALL=1 (never call apt-get/npm),
 # PERF_PUBLISH=1 (also write the summary to perf/RESULTS.md and the chart to
@@ -484,6 +484,32 @@ if want fairness; then
     done
     log "  rep $rep done"
   done
+fi
+
+# ----------------------------------------------------------- 8b. loops
+# One loop per thread: 1, 2 and 4 loops on their own threads, 32 connections
+# each, SELECT 1 8 deep, against perf/minisrv (one server thread: the client
+# is the bottleneck while it has a core to itself) and the sandbox.
+# Efficiency = QPS(L) / (L x QPS(1)); this machine has $(nproc) cores, shared
+# with the server.
+if want loops; then
+  CSV=$OUT/loops.csv
+  echo "rep,server,impl,loops,conns_per_loop,depth,query,seconds,queries,qps,qps_loop_min,qps_loop_max,cpu_us_per_q" > "$CSV"
+  log "loops: 1, 2, 4 loops x 32 connections x 8 deep, minisrv and the sandbox, $REPS reps"
+  start_minisrv || true
+  for rep in $(seq 1 "$REPS"); do
+    for srv in minisrv mariadb; do
+      if [ "$srv" = minisrv ]; then [ -n "${MINISRV_PORT:-}" ] || continue; port=$MINISRV_PORT; else port=$MYR_TEST_PORT; fi
+      for L in 1 2 4; do
+        if line=$(MYR_TEST_PORT=$port "$BUILD/perf_loops" --loops "$L" --conns 32 --depth 8 --seconds "$SECS" --warmup "$WARM" 2>>"$OUT/errors.log" | tail -1) && [ -n "$line" ]; then
+          echo "$rep,$srv,$line" >> "$CSV"
+        else
+          log "  failed: $L loops on $srv"
+        fi
+      done
+    done
+  done
+  stop_minisrv
 fi
 
 # ------------------------------------------------------------- 9. TLS

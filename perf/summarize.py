@@ -375,6 +375,30 @@ if fair:
               f"{ratio_str(w['qps_by_rep'], e['qps_by_rep']) if e else '-'} | {ref} |")
         p("")
 
+# ------------------------------------------------------------- loops
+lp = rows("loops.csv")
+if lp:
+    p("## One loop per thread\n")
+    p("L loops on their own threads (each made on the main thread and handed over), 32 connections each, "
+      "SELECT 1 8 deep. Efficiency = QPS(L) / (L × QPS(1)). perf/minisrv has one thread: with two cores the "
+      "client gets at most one core's worth beside it, so efficiency past one loop says how much of the second "
+      "core the client can take, not how far myring scales on a bigger machine.\n")
+    p("| server | loops | QPS | QPS per loop (slowest / fastest) | efficiency | client CPU µs/query |")
+    p("|---|---:|---:|---:|---:|---:|")
+    by = {}
+    for r in lp:
+        by.setdefault((r["server"], int(r["loops"])), []).append(r)
+    for srv in sorted({k[0] for k in by}, key=lambda x: x != "minisrv"):
+        base = by.get((srv, 1))
+        bq = med([float(r["qps"]) for r in base]) if base else None
+        for L in sorted(k[1] for k in by if k[0] == srv):
+            rs = by[(srv, L)]
+            q = med([float(r["qps"]) for r in rs])
+            eff = f"{q / (L * bq):.2f}" if bq else "-"
+            p(f"| {srv} | {L} | {mmr([float(r['qps']) for r in rs])} | {fmt(med([float(r['qps_loop_min']) for r in rs]))} / "
+              f"{fmt(med([float(r['qps_loop_max']) for r in rs]))} | {eff} | {fmt(med([float(r['cpu_us_per_q']) for r in rs]), 2)} |")
+    p("")
+
 # ------------------------------------------------------------- TLS
 tls = rows("tls.csv")
 if tls:
