@@ -249,10 +249,12 @@ size_t myr__conn_rows(myr_conn *c, const uint8_t *buf, size_t n)
         return 0;
     long used = myr__resp_rows(&c->resp, &c->reader.seq, buf, n, cmd->kind->sink, &cmd->res);
     if (used >= 0) {
-        if (c->resp.paused) {
-            c->resp.paused = 0;
+        int paused = c->resp.paused;
+        c->resp.paused = 0;
+        if (myr__resp_done(&c->resp))
+            myr__conn_finish_head(c, 0, NULL);   /* the kind's finish parks if rows wait */
+        else if (paused)
             myr__conn_park(c, cmd);
-        }
         return (size_t)used;
     }
     if (used == MYR_EMALFORMED)

@@ -270,6 +270,9 @@ typedef struct myr__resp {
 /* myr__resp.state while rows may come (myr__resp_rows has work). */
 #define MYR__RESP_STATE_ROWS 3
 static inline int myr__resp_in_rows(const myr__resp *r) { return r->state == MYR__RESP_STATE_ROWS; }
+/* The response is complete (its last event was taken). */
+#define MYR__RESP_STATE_DONE 4
+static inline int myr__resp_done(const myr__resp *r) { return r->state == MYR__RESP_STATE_DONE; }
 
 /* What kind of response a command gets (myr__resp.mode). */
 enum {
@@ -371,12 +374,14 @@ enum {
  * argument). Returns a MYR__RESP_* value, or MYR_EMALFORMED / MYR_ENOMEM. */
 int myr__resp_read(myr__resp *r, const uint8_t *p, size_t len, const myr__sink *s, void *ctx,
                    myr__err *err);
-/* The hot path of a large result: while r expects rows, take whole row
- * frames straight from the byte stream in[0..n) (frame headers included;
- * *seq is the sequence id the next frame must carry and is advanced) and
- * hand each row to s. Stops, leaving the rest to the packet reader and
- * myr__resp_read, at anything else: a partial or split frame, an
- * EOF/OK/ERR, a sequence id that is off. Returns the bytes used (>= 0) or
+/* The hot path of a result: while r expects rows, take whole row frames
+ * straight from the byte stream in[0..n) (frame headers included; *seq is
+ * the sequence id the next frame must carry and is advanced) and hand each
+ * row to s, and the EOF/OK that ends the rows to s->end (then it stops:
+ * myr__resp_done(r) says whether the response is over, else another result
+ * follows). Stops, leaving the rest to the packet reader and
+ * myr__resp_read, at anything else: a partial or split frame, an ERR, a
+ * sequence id that is off. Returns the bytes used (>= 0) or
  * MYR_EMALFORMED / MYR_ENOMEM. */
 long myr__resp_rows(myr__resp *r, uint8_t *seq, const uint8_t *in, size_t n, const myr__sink *s,
                     void *ctx);

@@ -214,11 +214,17 @@ int myr__row_parse(const uint8_t *p, size_t len, size_t ncols, myr__field *field
     return parse_row(p, len, ncols, fields, NULL);
 }
 
-int myr__row_parse_copy(const uint8_t *p, size_t len, size_t ncols, myr__field *fields, uint8_t *copy)
+/* Fused with the copy: this is the hottest loop of a large result. */
+static inline __attribute__((always_inline)) int row_parse_copy(const uint8_t *p, size_t len, size_t ncols,
+                                                                myr__field *fields, uint8_t *copy)
 {
-    /* Fused with the copy: this is the hottest loop of a large result. */
     memcpy(copy, p, len);
     return parse_row(p, len, ncols, fields, copy);
+}
+
+int myr__row_parse_copy(const uint8_t *p, size_t len, size_t ncols, myr__field *fields, uint8_t *copy)
+{
+    return row_parse_copy(p, len, ncols, fields, copy);
 }
 
 void myr__resp_init(myr__resp *r, uint32_t caps)
@@ -288,7 +294,8 @@ static void prep_next(myr__resp *r, myr__resp_ev *ev)
     }
 }
 
-_Static_assert(S_ROWS == MYR__RESP_STATE_ROWS, "proto.h names the rows state");
+_Static_assert(S_ROWS == MYR__RESP_STATE_ROWS && S_DONE == MYR__RESP_STATE_DONE,
+               "proto.h names these states");
 
 /* parse_cols 0: column definitions are not parsed (ev->col unset); the
  * sink gets them raw and parses what it keeps (myr__resp_read). */
@@ -427,7 +434,7 @@ static inline __attribute__((always_inline)) int sink_row(size_t ncols, const ui
     myr__field *f = s->row_slots(ctx, len, &copy);
     if (f == NULL)
         return MYR_ENOMEM;
-    int rc = copy ? myr__row_parse_copy(p, len, ncols, f, copy) : myr__row_parse(p, len, ncols, f);
+    int rc = copy ? row_parse_copy(p, len, ncols, f, copy) : myr__row_parse(p, len, ncols, f);
     if (rc != 0)
         return MYR_EMALFORMED;
     return s->row(ctx, f, p, len);
@@ -497,8 +504,33 @@ long myr__resp_rows(myr__resp *r, uint8_t *seq, const uint8_t *in, size_t n, con
         if (plen == 0 || plen == MYR__PKT_MAX || in[pos + 3] != sq || n - pos - 4 < plen)
             break;
         const uint8_t *payload = in + pos + 4;
-        if (payload[0] == 0xFE || payload[0] == 0xFF)
-            break;   /* an end of rows or an error: the general path */
+        if (payload[0] == 0xFF)
+            break;   /* an error: the general path */
+        if (payload[0] == 0xFE) {
+            /* The end of the rows: an EOF, or with DEPRECATE_EOF an OK (a
+             * row starting with 0xFE is 16 MiB or more: a split frame,
+             * which never gets here). As myr__resp_feed's S_ROWS. */
+            myr__ok ok;
+            if (!(r->caps & MYR__CLIENT_DEPRECATE_EOF) && plen >= 9)
+                break;   /* not an EOF: the general path says what it is */
+            if (!(r->caps & MYR__CLIENT_DEPRECATE_EOF))
+                eof_parse(payload, plen, &ok);
+            else if (myr__ok_parse(payload, plen, r->caps, &ok) != 0) {
+                *seq = sq;
+                return MYR_EMALFORMED;
+            }
+            int rc = s->end(ctx, &ok);
+            if (rc < 0) {
+                *seq = sq;
+                return rc;
+            }
+            if (rc == MYR__SINK_PAUSE)
+                r->paused = 1;
+            r->state = (ok.status & MYR__STATUS_MORE_RESULTS) ? S_FIRST : S_DONE;
+            sq++;
+            pos += 4 + plen;
+            break;
+        }
         int rc = r->mode == MYR__RMODE_BINARY ? sink_binrow(ncols, payload, plen, s, ctx)
                                               : sink_row(ncols, payload, plen, s, ctx);
         if (rc < 0) {

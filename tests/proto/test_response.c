@@ -683,10 +683,45 @@ static void test_resp_rows_fast_path(void **state)
     n = frame(buf, 4, &r1);
     size_t two = n + frame(buf + n, 5, &rn);
     size_t all = two + frame(buf + two, 6, &end);
-    /* Two rows taken straight from the stream; it stops at the end packet. */
-    assert_int_equal(myr__resp_rows(&r, &seq, buf, all, &rec_sink, &rc), (long)two);
+    /* Two rows taken straight from the stream, and the end packet: the
+     * response is over. */
+    assert_int_equal(myr__resp_rows(&r, &seq, buf, all, &rec_sink, &rc), (long)all);
+    assert_int_equal(seq, 7);
+    assert_string_equal(rc.log, "cols(2) col0=id col1=name row[1|alice] row[2|NULL] end(2) ");
+    assert_true(myr__resp_done(&r));
+    assert_int_equal(myr__resp_rows(&r, &seq, buf, all, &rec_sink, &rc), 0);   /* no rows state */
+    /* An end with MORE_RESULTS: the next result is the general path's; an
+     * ERR mid-rows too. */
+    myr__resp_init(&r, CAPS_DEOF);
+    rec rm = {0};
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(myr__resp_read(&r, head[i].p, head[i].len, &rec_sink, &rm, &e), MYR__RESP_MORE);
+    pkt more = P(OK_END_MORE);
+    seq = 4;
+    n = frame(buf, 4, &r1);
+    all = n + frame(buf + n, 5, &more);
+    assert_int_equal(myr__resp_rows(&r, &seq, buf, all + frame(buf + all, 6, &r1), &rec_sink, &rm), (long)all);
     assert_int_equal(seq, 6);
-    assert_string_equal(rc.log, "cols(2) col0=id col1=name row[1|alice] row[2|NULL] ");
+    assert_false(myr__resp_done(&r));
+    assert_false(myr__resp_in_rows(&r));
+    assert_string_equal(rm.log, "cols(2) col0=id col1=name row[1|alice] end(10) ");
+    myr__resp_init(&r, CAPS_DEOF);
+    rec rerr = {0};
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(myr__resp_read(&r, head[i].p, head[i].len, &rec_sink, &rerr, &e), MYR__RESP_MORE);
+    pkt err = P("\xff\x48\x04#HY000oops");
+    seq = 4;
+    n = frame(buf, 4, &r1);
+    all = n + frame(buf + n, 5, &err);
+    assert_int_equal(myr__resp_rows(&r, &seq, buf, all, &rec_sink, &rerr), (long)n);
+    assert_int_equal(seq, 5);
+    assert_true(myr__resp_in_rows(&r));
+    /* Put back the stream's first rows for the checks below. */
+    myr__resp_init(&r, CAPS_DEOF);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(myr__resp_read(&r, head[i].p, head[i].len, &rec_sink, &rc, &e), MYR__RESP_MORE);
+    n = frame(buf, 4, &r1);
+    two = n + frame(buf + n, 5, &rn);
     /* A partial frame, or one with the wrong sequence id, is left alone. */
     seq = 4;
     assert_int_equal(myr__resp_rows(&r, &seq, buf, n - 1, &rec_sink, &rc), 0);
@@ -723,9 +758,10 @@ static void test_sink_pause(void **state)
     assert_int_equal(seq, 5);
     assert_int_equal(r.paused, 1);
     assert_string_equal(rc.log, "cols(2) col0=id col1=name row[1|alice] ");
-    r.paused = 0;   /* the reader clears it, then goes on */
-    assert_int_equal(myr__resp_rows(&r, &seq, buf + one, all - one, &rec_sink, &rc), (long)(two - one));
+    r.paused = 0;   /* the reader clears it, then goes on, to the end */
+    assert_int_equal(myr__resp_rows(&r, &seq, buf + one, all - one, &rec_sink, &rc), (long)(all - one));
     assert_int_equal(r.paused, 0);
+    assert_true(myr__resp_done(&r));
     /* Through myr__resp_read: a row that pauses is MORE, an end that
      * pauses keeps its DONE. */
     myr__resp_init(&r, CAPS_DEOF);
