@@ -223,6 +223,10 @@ extern const myr__sink myr__stmt_prepare_sink;
 void myr__stmt_prepare_finish(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err);
 int myr__stmt_execute_encode(const myr__cmd_kind *k, myr__buf *out, uint8_t *seq, const void *arg,
                              size_t len);
+/* stmt.c: the checks of an execute of s with n parameters: NULL and *est
+ * (bytes the command will take, roughly), or a future already failed with
+ * the reason (nothing queued). */
+myr_future *myr__stmt_exec_check(const myr_stmt *s, const myr_param *params, size_t n, size_t *est);
 void myr__stmt_execute_finish(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err);
 int myr__stmt_close_encode(const myr__cmd_kind *k, myr__buf *out, uint8_t *seq, const void *arg,
                            size_t len);

@@ -150,7 +150,7 @@ static myr_future *refuse(myr__fut_kind kind, int code, unsigned mysql_errno, co
     return myr__future_failed(NULL, kind, &err);
 }
 
-myr_future *myr_stmt_execute(myr_stmt *s, const myr_param *params, size_t n)
+myr_future *myr__stmt_exec_check(const myr_stmt *s, const myr_param *params, size_t n, size_t *est_out)
 {
     if (s == NULL)
         return refuse(MYR__FUT_RESULT, MYR_EINVAL, 0, "execute of a NULL statement");
@@ -173,6 +173,16 @@ myr_future *myr_stmt_execute(myr_stmt *s, const myr_param *params, size_t n)
     if (!s->valid)
         return refuse(MYR__FUT_RESULT, MYR_EINVAL, 2030,
                       "Statement not prepared: the server forgot it (connection reset)");
+    *est_out = est;
+    return NULL;
+}
+
+myr_future *myr_stmt_execute(myr_stmt *s, const myr_param *params, size_t n)
+{
+    size_t est = 0;
+    myr_future *refused = myr__stmt_exec_check(s, params, n, &est);
+    if (refused != NULL)
+        return refused;
     myr__exec_arg a = {.stmt = s, .params = params, .n = n};
     myr__stmt_ref(s);
     myr_future *f = myr__conn_command(s->conn, &myr__cmd_stmt_execute, &a, est, s);

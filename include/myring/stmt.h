@@ -109,6 +109,20 @@ MYR_API myr_conn *myr_stmt_conn(const myr_stmt *s);
  * parameter of unknown type or out of range (2036) gives a future that has
  * already failed with MYR_EINVAL, and nothing is sent; so does s NULL. */
 MYR_API myr_future *myr_stmt_execute(myr_stmt *s, const myr_param *params, size_t n);
+/* Execute s with n parameters (copied as by myr_stmt_execute) and hand
+ * its rows to cb(rows, arg) in batches instead of buffering them: the
+ * contract of myr_query_stream (myring/stream.h) in every respect --
+ * batches of about 64 KiB valid only during the call, backpressure (the
+ * connection reads nothing while a batch waits or cb runs, so memory stays
+ * bounded whatever the result's size), cb returning non-zero stops the
+ * calls (the rest is drained, the future fails with MYR_ECANCELED, the
+ * connection stays usable), the future resolves after the last call with a
+ * result holding only the final OK / end of rows, or with the error.
+ * Values read as in a buffered binary result (myr_result_value gives the
+ * text form; typed getters work). Refusals as myr_stmt_execute, and cb
+ * NULL: MYR_EINVAL, nothing sent. */
+MYR_API myr_future *myr_stmt_execute_stream(myr_stmt *s, const myr_param *params, size_t n,
+                                            myr_rows_cb cb, void *arg);
 /* Execute s once per row of parameters: params holds nrows rows of ncols
  * (= myr_stmt_param_count) values, row after row; the values of one
  * column share a kind (NULL allowed anywhere). Against a MariaDB server
