@@ -367,7 +367,12 @@ typedef enum myr_opt {
     MYR_OPT_MARIADB_EXTENSIONS, /* int 0 = off, any other = on (default): use MariaDB's
                                 protocol extensions when the server offers them
                                 (bulk execute, see myr_stmt_execute_bulk); off makes
-                                a MariaDB server look like one without them */
+                                a MariaDB server look like one without them; also
+                                one-round-trip prepare+execute, see myr_query_params) */
+    MYR_OPT_STMT_CACHE_SIZE, /* int 0..65536, default 64: statements myr_query_params keeps
+                                prepared per connection (least recently used closed
+                                beyond that); 0 = none kept (each call prepares,
+                                executes and closes, in one round trip on MariaDB) */
     MYR_OPT__LAST
 } myr_opt;
 /* TLS (MYR_OPT_SSL_MODE). TLS starts after the server's greeting, as the

@@ -42,6 +42,7 @@ static void conn_on_release(ur_owner *o)
     if (c->job_busy)
         return;   /* the resolver job frees it when it comes back */
     myr_future *close_fut = c->close_fut;
+    myr__stmt_cache_free(c);   /* the cache's references go */
     myr__stmts_detach(c);   /* their handles stay valid, without a connection */
     c->tp->free(c);
     if (c->secret_out)

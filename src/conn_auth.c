@@ -51,8 +51,10 @@ static void send_login(myr_conn *c)
     if (c->opts.database && c->opts.database[0])
         want |= MYR__CLIENT_CONNECT_WITH_DB;
     c->caps = want & g->caps;
-    if (!c->opts.no_mariadb_ext)
+    if (!c->opts.no_mariadb_ext) {
         c->mariadb_caps = g->mariadb_caps & MYR__MARIADB_CLIENT_STMT_BULK_OPERATIONS;
+        c->direct_exec = myr__greeting_mariadb_at_least(g, 10, 2);
+    }
     if (myr__conn_tls_begin(c) < 0)
         return;   /* failed (e.g. TLS required, server without it) */
 

@@ -105,11 +105,52 @@ int myr__conn_window_open(const myr_conn *c)
            c->loop->busy_conns <= 1;
 }
 
+/* The first command whose bytes are not in place yet, or NULL. */
+static myr__cmd *first_held(const myr_conn *c)
+{
+    if (c->nheld == 0)
+        return NULL;
+    for (myr__cmd *cmd = c->cmd_head; cmd != NULL; cmd = cmd->next)
+        if (cmd->kind->held && cmd->len == 0)
+            return cmd;
+    return NULL;
+}
+
+size_t myr__conn_held_bytes(const myr_conn *c)
+{
+    const myr__cmd *h = first_held(c);
+    return h != NULL ? (size_t)(c->queued_pos - h->end_pos) : 0;
+}
+
+int myr__conn_insert(myr_conn *c, myr__cmd *cmd, const uint8_t *p, size_t n)
+{
+    if (myr__buf_reserve(&c->out, n) != 0)
+        return MYR_ENOMEM;
+    /* cmd ends where its bytes go: everything from there on moves up. */
+    size_t after = (size_t)(c->queued_pos - cmd->end_pos);
+    uint8_t *at = myr__buf_rptr(&c->out) + myr__buf_unread(&c->out) - after;
+    memmove(at + n, at, after);
+    memcpy(at, p, n);
+    c->out.len += n;
+    for (myr__cmd *x = cmd->next; x != NULL; x = x->next)
+        x->end_pos += n;
+    cmd->end_pos += n;
+    cmd->len = n;
+    c->queued_pos += n;
+    myr__conn_kick(c);
+    return 0;
+}
+
 void myr__conn_handed(myr_conn *c)
 {
     if (c->awaiting == 0 && c->nreply > 0)
         c->loop->busy_conns++;
-    c->awaiting = c->nreply;   /* everything queued was in c->out */
+    /* Everything queued was in c->out but held commands and those after
+     * them (myr__conn_held_bytes). */
+    size_t held = 0;
+    for (myr__cmd *cmd = first_held(c); cmd != NULL; cmd = cmd->next)
+        held += cmd->kind->reply;
+    c->awaiting = c->nreply - held;
     c->urgent = 0;
 }
 
@@ -266,8 +307,7 @@ size_t myr__conn_rows(myr_conn *c, const uint8_t *buf, size_t n)
 
 /* ---------------------------------------------------------------- commands */
 
-myr_future *myr__conn_command(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t len,
-                              void *ctx)
+myr_future *myr__conn_refuse(myr_conn *c, const myr__cmd_kind *k)
 {
     myr_error err;
     if (c == NULL) {
@@ -288,6 +328,15 @@ myr_future *myr__conn_command(myr_conn *c, const myr__cmd_kind *k, const void *a
             myr__error_set(&err, MYR_EINVAL, 0, NULL, "connection is not ready");
         return myr__future_failed(c->loop, (myr__fut_kind)k->fut_kind, &err);
     }
+    return NULL;
+}
+
+myr_future *myr__conn_command(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t len,
+                              void *ctx)
+{
+    myr_future *refused = myr__conn_refuse(c, k);
+    if (refused != NULL)
+        return refused;
     myr_future *f = myr__future_new(c->loop, (myr__fut_kind)k->fut_kind);
     if (f == NULL)
         return NULL;
@@ -321,7 +370,17 @@ myr_future *myr_query(myr_conn *c, const char *sql, size_t len)
 }
 
 myr_future *myr_ping(myr_conn *c) { return command(c, &myr__cmd_ping, NULL, 0); }
-myr_future *myr_reset(myr_conn *c) { return command(c, &myr__cmd_reset, NULL, 0); }
+myr_future *myr_reset(myr_conn *c)
+{
+    myr_future *f = command(c, &myr__cmd_reset, NULL, 0);
+    if (f != NULL && !f->done) {
+        /* Statements prepared before it are gone once it runs: the cache
+         * must not hand them to commands queued after it. */
+        c->reset_gen++;
+        c->last_prep = NULL;
+    }
+    return f;
+}
 
 myr_future *myr_select_db(myr_conn *c, const char *db)
 {

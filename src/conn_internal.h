@@ -40,6 +40,10 @@ struct myr__cmd_kind {
     int (*rows_waiting)(const myr__cmd *cmd);
     void (*deliver)(myr_conn *c, myr__cmd *cmd, const myr_error *abandon);
     uint8_t resp_mode;     /* MYR__RMODE_*: how its response is read */
+    /* 1: encode writes nothing; the command's bytes are put in place later
+     * (myr__conn_insert) and nothing queued after it leaves before (an
+     * execute waiting for its statement's id, stmt_cache.c). */
+    uint8_t held;
 };
 
 extern const myr__cmd_kind myr__cmd_query, myr__cmd_ping, myr__cmd_init_db, myr__cmd_reset,
@@ -152,6 +156,15 @@ void myr__conn_fail_cmds(myr_conn *c, const myr_error *err);
 /* Bytes up to c->sent_pos have left: commands without reply at the head
  * are over. */
 void myr__conn_advance(myr_conn *c);
+/* Bytes at the end of c->out that must wait: from the first command whose
+ * bytes are not in place yet (a held kind) on. 0 if none. */
+size_t myr__conn_held_bytes(const myr_conn *c);
+/* Put cmd's n bytes (a held kind, queued with none) in place, in front of
+ * the commands queued after it; 0 or MYR_ENOMEM. */
+int myr__conn_insert(myr_conn *c, myr__cmd *cmd, const uint8_t *p, size_t n);
+/* Checks every command makes (NULL, thread, closing, not ready): NULL if c
+ * may take a command of kind k, else a future failed with the reason. */
+myr_future *myr__conn_refuse(myr_conn *c, const myr__cmd_kind *k);
 /* The window policy: may the commands queued in c->out leave now? */
 int myr__conn_window_open(const myr_conn *c);
 /* The queued commands were handed to the transport. */
@@ -177,6 +190,15 @@ struct myr_stmt {
     uint16_t nparams, ncols;
     uint8_t valid;             /* prepared on the server, not invalidated since */
     myr_result *meta;          /* column definitions from the prepare (no rows), or NULL */
+    /* Statements of the cache (stmt_cache.c), made before their prepare
+     * is answered. */
+    uint8_t cached;            /* in the connection's cache */
+    uint8_t pending;           /* its prepare is queued, not answered */
+    uint8_t close_on_prepare;  /* evicted while pending: close once prepared */
+    uint8_t close_after_exec;  /* not cached (servers without id -1): close after its execute */
+    uint16_t guess_nparams;    /* the ? counted in its SQL (what executes sent) */
+    int prep_status;           /* its prepare failed with this (0: it did not) */
+    myr_error *prep_err;       /* and why, or NULL */
 };
 /* String and blob parameters of at least MYR__LONG_DATA_MIN bytes are
  * sent ahead of the execute with COM_STMT_SEND_LONG_DATA, in chunks. */
@@ -187,6 +209,7 @@ typedef struct myr__exec_arg {
     const myr_stmt *stmt;
     const myr_param *params;
     size_t n;
+    myr__buf *held;            /* a held execute's bytes go here (stmt_cache.c) */
 } myr__exec_arg;
 /* What a bulk execute's encode gets (arg): nrows rows of ncols, row-major. */
 typedef struct myr__bulk_arg {
@@ -223,6 +246,10 @@ extern const myr__sink myr__stmt_prepare_sink;
 void myr__stmt_prepare_finish(myr_conn *c, myr__cmd *cmd, int status, const myr_error *err);
 int myr__stmt_execute_encode(const myr__cmd_kind *k, myr__buf *out, uint8_t *seq, const void *arg,
                              size_t len);
+/* stmt_cache.c: the connection's statement cache. */
+typedef struct myr__stmt_cache myr__stmt_cache;
+void myr__stmt_cache_free(myr_conn *c);
+size_t myr__sql_count_params(const char *sql, size_t len, int backslash);
 /* stmt.c: the checks of an execute of s with n parameters: NULL and *est
  * (bytes the command will take, roughly), or a future already failed with
  * the reason (nothing queued). */

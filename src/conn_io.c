@@ -41,8 +41,26 @@ void myr__conn_flush(myr_conn *c)
 {
     if (c->state < MYR__CS_GREETING || c->state == MYR__CS_DEAD || c->release_requested)
         return;
-    if (myr__buf_unread(&c->out) > 0 && myr__conn_window_open(c)) {
+    size_t keep = myr__conn_held_bytes(c);   /* behind a held command: not yet */
+    if (myr__buf_unread(&c->out) > keep && myr__conn_window_open(c)) {
+        myr__buf tail;
+        myr__buf_init(&tail);
+        if (keep > 0) {
+            if (myr__buf_append(&tail, myr__buf_rptr(&c->out) + myr__buf_unread(&c->out) - keep, keep) != 0) {
+                myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory holding commands back");
+                return;
+            }
+            c->out.len -= keep;
+        }
         int rc = c->tp->flush(c);
+        if (keep > 0) {
+            int arc = myr__buf_append(&c->out, tail.data, tail.len);
+            myr__buf_free(&tail);
+            if (arc != 0) {
+                myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory holding commands back");
+                return;
+            }
+        }
         if (rc < 0) {
             myr__conn_fail_os(c, rc == -ENOMEM ? MYR_ENOMEM : rc, 2008, rc > -4096 ? -rc : 0,
                          "cannot queue a send: %s", myr_strerror(rc));

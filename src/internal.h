@@ -162,6 +162,7 @@ struct myr__cmd {
     myr__results res;      /* what its response built so far */
     struct myr__stream *stream; /* streaming commands: their state (stream.c) */
     void *ctx;             /* what the command is about (a prepared statement), or NULL */
+    myr__buf *held;        /* a held kind's bytes until they are put in place (stmt_cache.c) */
 };
 /* Why a command was canceled (myr__cmd.cancel). */
 enum { MYR__CANCEL_NONE, MYR__CANCEL_USER, MYR__CANCEL_TIMEOUT };
@@ -349,6 +350,8 @@ struct myr_conn_opts {
     int multi_statements;
     int pipeline_refill;        /* MYR_OPT_PIPELINE_REFILL: 0 default, -1 eager */
     int no_mariadb_ext;         /* MYR_OPT_MARIADB_EXTENSIONS set to 0 */
+    int stmt_cache_size;        /* MYR_OPT_STMT_CACHE_SIZE when stmt_cache_set */
+    int stmt_cache_set;
     char *defaults_error;       /* why myr_conn_opts_read_defaults() failed, or NULL */
     /* TLS (transport_tls.c): enum myr_ssl_mode, 0 = default (PREFERRED) */
     int ssl_mode;
@@ -431,6 +434,12 @@ struct myr_conn {
     unsigned park_round;
     myr_stmt *stmts;            /* its prepared statements (stmt_core.c) */
     uint32_t mariadb_caps;      /* MariaDB extended capabilities in use (MYR__MARIADB_CLIENT_*) */
+    /* The statement cache and one-round-trip executes (stmt_cache.c). */
+    struct myr__stmt_cache *stmt_cache;
+    myr_stmt *last_prep;        /* the statement of the last prepare queued, if the cache's */
+    unsigned reset_gen;         /* resets queued so far (the cache empties when it changes) */
+    size_t nheld;               /* held commands queued (myr__cmd_kind.held) */
+    uint8_t direct_exec;        /* the server takes statement id -1 (MariaDB 10.2+) */
     /* TLS: the transport to switch to after the SSLRequest (set by conn.c),
      * and its state once it runs (transport_tls.c). */
     const myr__transport *tls_tp;

@@ -163,6 +163,12 @@ int myr_conn_opts_set_int(myr_conn_opts *o, myr_opt opt, long value)
     case MYR_OPT_MARIADB_EXTENSIONS:
         o->no_mariadb_ext = value == 0;
         return 0;
+    case MYR_OPT_STMT_CACHE_SIZE:
+        if (value < 0 || value > 65536)
+            return MYR_EINVAL;
+        o->stmt_cache_size = (int)value;
+        o->stmt_cache_set = 1;
+        return 0;
     case MYR_OPT_PIPELINE_REFILL:
         if (value < -1 || value > 0x7fffffff)
             return MYR_EINVAL;

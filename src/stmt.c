@@ -114,6 +114,8 @@ myr_future *myr_prepare(myr_conn *c, const char *sql, size_t len)
     myr_future *f = myr__conn_command(c, &myr__cmd_stmt_prepare, sql, len, NULL);
     if (f != NULL)
         f->val_free = release_untaken;
+    if (f != NULL && !f->done)
+        c->last_prep = NULL;   /* statement id -1 now means this one */
     return f;
 }
 

@@ -32,6 +32,8 @@ void myr__stmt_unref(myr_stmt *s)
     if (s == NULL || --s->refs > 0)
         return;
     if (s->conn != NULL) {
+        if (s->conn->last_prep == s)
+            s->conn->last_prep = NULL;
         if (s->prev)
             s->prev->next = s->next;
         else
@@ -40,6 +42,7 @@ void myr__stmt_unref(myr_stmt *s)
             s->next->prev = s->prev;
     }
     myr_result_free(s->meta);
+    myr__free(s->prep_err);
     myr__free(s);
 }
 
@@ -57,6 +60,7 @@ void myr__stmts_detach(myr_conn *c)
         myr_stmt *next = s->next;
         s->conn = NULL;
         s->valid = 0;
+        s->pending = 0;
         s->next = s->prev = NULL;
         s = next;
     }
@@ -74,10 +78,13 @@ static myr__cmd *cmd_of(void *ctx)
 static int prep_ok(void *ctx, const myr__prep_ok *ok)
 {
     myr__cmd *cmd = cmd_of(ctx);
-    myr_stmt *s = myr__stmt_new(cmd->fut->conn);   /* made only now: nothing to undo before */
-    if (s == NULL)
-        return MYR_ENOMEM;
-    cmd->ctx = s;
+    myr_stmt *s = cmd->ctx;   /* the statement cache makes its statements before */
+    if (s == NULL) {
+        s = myr__stmt_new(cmd->fut->conn);   /* made only now: nothing to undo before */
+        if (s == NULL)
+            return MYR_ENOMEM;
+        cmd->ctx = s;
+    }
     s->id = ok->stmt_id;
     s->nparams = ok->nparams;
     s->ncols = ok->ncols;

@@ -143,6 +143,38 @@ MYR_API myr_future *myr_stmt_execute_bulk(myr_stmt *s, const myr_param *params, 
  * is nothing left to close). s NULL: a future failed with MYR_EINVAL. */
 MYR_API myr_future *myr_stmt_close(myr_stmt *s);
 
+/* Execute sql (len bytes, one statement with n ? placeholders) with n
+ * parameters through c's statement cache, without a handle to manage.
+ * Resolves like myr_stmt_execute (a myr_result chain or an error); copies
+ * like it (the array and its bytes may be reused once this returns).
+ *
+ * The cache (MYR_OPT_STMT_CACHE_SIZE statements, default 64, keyed by the
+ * SQL's exact bytes): a hit executes the statement prepared before, with
+ * no COM_STMT_PREPARE. A miss prepares it; against MariaDB 10.2 or later
+ * (MYR_OPT_MARIADB_EXTENSIONS on) the prepare and the execute leave in the
+ * same send, the execute naming "the statement just prepared" (id -1),
+ * so the first execution costs one round trip, not two; other servers
+ * get the execute once the prepare is answered (two round trips; commands
+ * queued after it wait for it, so order is kept). Beyond the cache's size
+ * the least recently used statement is closed on the server
+ * (COM_STMT_CLOSE); with size 0 every call prepares, executes and closes
+ * (one send on MariaDB). myr_reset() empties the cache (the server forgets
+ * statements on a reset; calls after it prepare again); the cache belongs
+ * to its connection and goes with it (a new connection starts empty).
+ *
+ * Errors: bad SQL fails the future with the server's error from the
+ * prepare (the execute sent with it is refused by the server and its
+ * answer dropped); the statement is not cached and the connection stays
+ * usable. The ? in sql are counted on the client (outside quotes and
+ * comments): n other than that count (mysql_errno 2034) or a bad parameter
+ * (2036) gives a future that has already failed, nothing sent; if the
+ * server counts otherwise after all, the future fails with 2034. c NULL,
+ * closed or dead: a failed future, as for myr_query. */
+MYR_API myr_future *myr_query_params(myr_conn *c, const char *sql, size_t len,
+                                     const myr_param *params, size_t n);
+/* Statements c's cache holds now (0 for NULL). */
+MYR_API size_t myr_conn_stmt_cache_count(const myr_conn *c);
+
 /* Typed getters for a value of a result (binary or text protocol). Return
  * 0 and set *out, 1 for SQL NULL (*out untouched), or MYR_EINVAL (r NULL,
  * an index out of range, a column of another kind, or a value that does

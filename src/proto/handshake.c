@@ -199,3 +199,20 @@ int myr__ssl_request_build_ext(myr__buf *out, uint8_t seq, uint32_t caps, uint32
         out->len = out->rpos + begin;
     return rc;
 }
+
+int myr__greeting_mariadb_at_least(const myr__greeting *g, unsigned major, unsigned minor)
+{
+    if ((g->caps & MYR__CLIENT_LONG_PASSWORD) || strstr(g->server_version, "MariaDB") == NULL)
+        return 0;
+    const char *v = g->server_version;
+    if (strncmp(v, "5.5.5-", 6) == 0)
+        v += 6;
+    unsigned ma = 0, mi = 0;
+    while (*v >= '0' && *v <= '9' && ma < 10000)
+        ma = ma * 10 + (unsigned)(*v++ - '0');
+    if (*v++ != '.')
+        return 0;
+    while (*v >= '0' && *v <= '9' && mi < 10000)
+        mi = mi * 10 + (unsigned)(*v++ - '0');
+    return ma > major || (ma == major && mi >= minor);
+}

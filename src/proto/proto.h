@@ -135,6 +135,10 @@ typedef struct myr__greeting {
     uint16_t status;
     char plugin[64];              /* auth plugin name, "" if none */
 } myr__greeting;
+/* Is the greeting a MariaDB server's (no CLIENT_MYSQL capability, "MariaDB"
+ * in the version, which may start with the "5.5.5-" of 10.x servers) of
+ * version major.minor or later? 1 or 0. */
+int myr__greeting_mariadb_at_least(const myr__greeting *g, unsigned major, unsigned minor);
 /* Parse Initial Handshake v10 (the caller checks first for an ERR packet). */
 int myr__greeting_parse(const uint8_t *p, size_t len, myr__greeting *g);
 
