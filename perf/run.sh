@@ -390,18 +390,30 @@ fi
 # ------------------------------------------------- 7b. streaming rows
 # The same 1,000,000 rows through myr_query_stream and buffered by myr_query,
 # each in its own process (peak RSS is per process), interleaved; plain TCP,
-# and streamed over TLS.
+# and streamed over TLS. Peers in the same repetitions: libmariadb
+# (mysql_use_result / store_result, and a prepared statement fetched row by
+# row or stored) and Node (queryStream / query, executeStream / execute).
 if want stream; then
   CSV=$OUT/stream.csv
   echo "rep,impl,mode,rows,mb,seconds,rows_per_s,mb_per_s,cpu_s,rss_before_kib,maxrss_kib,growth_kib" > "$CSV"
   log "streaming rows: 1,000,000 rows streamed vs buffered, $REPS reps"
+  stream_run() {   # $1 what, rest: command
+    local what=$1 line; shift
+    if line=$("$@" --rows 1000000 2>>"$OUT/errors.log" | tail -1) && [ -n "$line" ]; then
+      echo "$rep,$line" >> "$CSV"
+    else
+      log "  failed: $what"
+    fi
+  }
   for rep in $(seq 1 "$REPS"); do
     for mode in "stream" "buffered" "stream --tls"; do
       # shellcheck disable=SC2086
-      if line=$("$BUILD/perf_stream" --rows 1000000 --mode $mode 2>>"$OUT/errors.log" | tail -1) && [ -n "$line" ]; then
-        echo "$rep,$line" >> "$CSV"
-      else
-        log "  failed: perf_stream --mode $mode"
+      stream_run "perf_stream --mode $mode" "$BUILD/perf_stream" --mode $mode
+    done
+    for mode in stream buffered stmt-stream stmt-buffered; do
+      stream_run "stream_mariadb --mode $mode" "$PEERS/stream_mariadb" --mode "$mode"
+      if [ $NODE_OK = 1 ]; then
+        stream_run "node stream.js --mode $mode" node "$PERF/node/stream.js" --mode "$mode"
       fi
     done
   done

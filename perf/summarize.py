@@ -231,17 +231,24 @@ if big:
 # ------------------------------------------------------------- stream
 stm = rows("stream.csv")
 if stm:
-    p("## Streaming rows: 1,000,000 rows, myr_query_stream vs buffered\n")
-    p("Peak RSS growth = peak RSS of the process after the query − its peak before it (connected, warmed up).\n")
-    p("| impl | mode | rows | MB (values) | seconds | rows/s | client CPU s | peak RSS growth MiB |")
-    p("|---|---|---:|---:|---:|---:|---:|---:|")
+    p("## Streaming rows: 1,000,000 rows, streamed vs buffered (text protocol and prepared statements)\n")
+    p("myring: myr_query_stream / myr_query (and over TLS); libmariadb: mysql_use_result / mysql_store_result, a prepared "
+      "statement fetched row by row / after mysql_stmt_store_result; Node: queryStream / query, executeStream / execute. "
+      "One process per run. Peak RSS growth = peak RSS of the process after the query − its peak before it (connected, "
+      "warmed up).\n")
+    p("| impl | mode | rows | MB (values) | seconds | rows/s | client CPU s | peak RSS MiB | peak RSS growth MiB |")
+    p("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     by = {}
     for r in stm:
         by.setdefault((r["impl"], r["mode"]), []).append(r)
-    for k, rs in by.items():
+    impls = ["myring", "libmariadb", "node-mariadb"]
+    smodes = ["stream", "buffered", "stream+tls", "buffered+tls", "stmt-stream", "stmt-buffered"]
+    rank = lambda k: (impls.index(k[0]) if k[0] in impls else 9, smodes.index(k[1]) if k[1] in smodes else 99, k)
+    for k in sorted(by, key=rank):
+        rs = by[k]
         p(f"| {k[0]} | {k[1]} | {rs[0]['rows']} | {float(rs[0]['mb']):.1f} | {mmr([float(r['seconds']) for r in rs], 2)} | "
           f"{mmr([float(r['rows_per_s']) for r in rs])} | {mmr([float(r['cpu_s']) for r in rs], 3)} | "
-          f"{mmr([float(r['growth_kib']) / 1024 for r in rs], 1)} |")
+          f"{fmt(med([float(r['maxrss_kib']) / 1024 for r in rs]), 1)} | {mmr([float(r['growth_kib']) / 1024 for r in rs], 1)} |")
     p("")
 
 # ------------------------------------------------------------- stmt
