@@ -368,7 +368,10 @@ typedef enum myr_opt {
                                 protocol extensions when the server offers them
                                 (bulk execute, see myr_stmt_execute_bulk); off makes
                                 a MariaDB server look like one without them; also
-                                one-round-trip prepare+execute, see myr_query_params) */
+                                one-round-trip prepare+execute, see myr_query_params,
+                                and result metadata caching: an execute's answer
+                                leaves out column definitions that did not change
+                                and the statement's kept ones are used) */
     MYR_OPT_STMT_CACHE_SIZE, /* int 0..65536, default 64: statements myr_query_params keeps
                                 prepared per connection (least recently used closed
                                 beyond that); 0 = none kept (each call prepares,

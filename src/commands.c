@@ -114,7 +114,7 @@ const myr__cmd_kind myr__cmd_stmt_prepare = {
 const myr__cmd_kind myr__cmd_stmt_execute = {
     .name = "STMT_EXECUTE", .com = MYR__COM_STMT_EXECUTE, .fut_kind = MYR__FUT_RESULT, .reply = 1,
     .encode = myr__stmt_execute_encode, .sink = &myr__results_sink,
-    .finish = myr__stmt_execute_finish, .resp_mode = MYR__RMODE_BINARY,
+    .finish = myr__stmt_execute_finish, .resp_mode = MYR__RMODE_BINARY, .stmt_ctx = 1,
 };
 const myr__cmd_kind myr__cmd_stmt_close = {
     .name = "STMT_CLOSE", .com = MYR__COM_STMT_CLOSE, .fut_kind = MYR__FUT_PLAIN, .reply = 0,
@@ -127,7 +127,7 @@ const myr__cmd_kind myr__cmd_kill = {
 const myr__cmd_kind myr__cmd_stmt_bulk = {
     .name = "STMT_BULK_EXECUTE", .com = MYR__COM_STMT_BULK_EXECUTE, .fut_kind = MYR__FUT_RESULT,
     .reply = 1, .encode = myr__stmt_bulk_encode, .sink = &myr__results_sink,
-    .finish = myr__stmt_execute_finish, .resp_mode = MYR__RMODE_BINARY,
+    .finish = myr__stmt_execute_finish, .resp_mode = MYR__RMODE_BINARY, .stmt_ctx = 1,
 };
 /* A bulk execute on a server without COM_STMT_BULK_EXECUTE: one execute
  * per row; the last one's future resolves with the sum (stmt_core.c). */

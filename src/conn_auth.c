@@ -52,7 +52,8 @@ static void send_login(myr_conn *c)
         want |= MYR__CLIENT_CONNECT_WITH_DB;
     c->caps = want & g->caps;
     if (!c->opts.no_mariadb_ext) {
-        c->mariadb_caps = g->mariadb_caps & MYR__MARIADB_CLIENT_STMT_BULK_OPERATIONS;
+        c->mariadb_caps = g->mariadb_caps & (MYR__MARIADB_CLIENT_STMT_BULK_OPERATIONS |
+                                             MYR__MARIADB_CLIENT_CACHE_METADATA);
         c->direct_exec = myr__greeting_mariadb_at_least(g, 10, 2);
     }
     if (myr__conn_tls_begin(c) < 0)

@@ -82,8 +82,7 @@ static void remove_unsent(myr_conn *c, myr__cmd *cmd)
     if (c->awaiting == 0 && next != NULL) {
         /* Nothing is being read, and cmd may have been the command the
          * reader was set up for: set it up for the first one left. */
-        myr__resp_init(&c->resp, c->caps);
-        c->resp.mode = next->kind->resp_mode;
+        myr__conn_resp_for(c, next);
         c->reader.seq = next->reply_seq;
     }
 }

@@ -25,8 +25,7 @@
  * it, e.g. STMT_CLOSE, get none). */
 static void expect_reply(myr_conn *c, const myr__cmd *cmd)
 {
-    myr__resp_init(&c->resp, c->caps);
-    c->resp.mode = cmd->kind->resp_mode;
+    myr__conn_resp_for(c, cmd);
     c->reader.seq = cmd->reply_seq;
 }
 

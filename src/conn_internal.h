@@ -44,6 +44,9 @@ struct myr__cmd_kind {
      * (myr__conn_insert) and nothing queued after it leaves before (an
      * execute waiting for its statement's id, stmt_cache.c). */
     uint8_t held;
+    /* 1: cmd->ctx is the prepared statement it executes (its cached
+     * column definitions serve the response, see myr__conn_resp_for). */
+    uint8_t stmt_ctx;
 };
 
 extern const myr__cmd_kind myr__cmd_query, myr__cmd_ping, myr__cmd_init_db, myr__cmd_reset,
@@ -190,6 +193,7 @@ struct myr_stmt {
     uint16_t nparams, ncols;
     uint8_t valid;             /* prepared on the server, not invalidated since */
     myr_result *meta;          /* column definitions from the prepare (no rows), or NULL */
+    myr__colcache cols;        /* the result columns as the server last sent them, raw */
     /* Statements of the cache (stmt_cache.c), made before their prepare
      * is answered. */
     uint8_t cached;            /* in the connection's cache */
@@ -211,6 +215,15 @@ typedef struct myr__exec_arg {
     size_t n;
     myr__buf *held;            /* a held execute's bytes go here (stmt_cache.c) */
 } myr__exec_arg;
+/* The response reader set up for cmd's answer (its kind's mode; with
+ * MariaDB's metadata caching, the statement's column definitions). */
+static inline void myr__conn_resp_for(myr_conn *c, const myr__cmd *cmd)
+{
+    myr__resp_init(&c->resp, c->caps);
+    c->resp.mode = cmd->kind->resp_mode;
+    c->resp.cache_meta = (c->mariadb_caps & MYR__MARIADB_CLIENT_CACHE_METADATA) != 0;
+    c->resp.meta = cmd->kind->stmt_ctx && cmd->ctx != NULL ? &((myr_stmt *)cmd->ctx)->cols : NULL;
+}
 /* What a bulk execute's encode gets (arg): nrows rows of ncols, row-major. */
 typedef struct myr__bulk_arg {
     const myr_stmt *stmt;

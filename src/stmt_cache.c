@@ -399,12 +399,12 @@ static const myr__cmd_kind cmd_prepare_part = {
 static const myr__cmd_kind cmd_execute_direct = {
     .name = "STMT_EXECUTE", .com = MYR__COM_STMT_EXECUTE, .fut_kind = MYR__FUT_RESULT, .reply = 1,
     .encode = myr__stmt_execute_encode, .sink = &myr__results_sink,
-    .finish = finish_execute_direct, .resp_mode = MYR__RMODE_BINARY,
+    .finish = finish_execute_direct, .resp_mode = MYR__RMODE_BINARY, .stmt_ctx = 1,
 };
 static const myr__cmd_kind cmd_execute_held = {
     .name = "STMT_EXECUTE", .com = MYR__COM_STMT_EXECUTE, .fut_kind = MYR__FUT_RESULT, .reply = 1,
     .encode = encode_held, .sink = &myr__results_sink,
-    .finish = finish_execute_direct, .resp_mode = MYR__RMODE_BINARY, .held = 1,
+    .finish = finish_execute_direct, .resp_mode = MYR__RMODE_BINARY, .held = 1, .stmt_ctx = 1,
 };
 
 /* ---------------------------------------------------------------- API */

@@ -42,6 +42,7 @@ void myr__stmt_unref(myr_stmt *s)
             s->next->prev = s->prev;
     }
     myr_result_free(s->meta);
+    myr__colcache_free(&s->cols);
     myr__free(s->prep_err);
     myr__free(s);
 }
@@ -115,7 +116,11 @@ static int prep_columns(void *ctx, uint64_t ncols)
 
 static int prep_column(void *ctx, size_t i, const uint8_t *p, size_t len)
 {
-    return myr__results_sink.column(ctx, i, p, len);
+    /* Kept raw too: an execute's answer may leave them out (MariaDB's
+     * metadata caching) when they are still these. */
+    myr_stmt *s = cmd_of(ctx)->ctx;
+    int rc = myr__colcache_add(&s->cols, p, len);
+    return rc != 0 ? rc : myr__results_sink.column(ctx, i, p, len);
 }
 
 const myr__sink myr__stmt_prepare_sink = {

@@ -20,7 +20,7 @@ const myr__cmd_kind myr__cmd_stmt_execute_stream = {
     .name = "STMT_EXECUTE (streaming)", .com = MYR__COM_STMT_EXECUTE, .fut_kind = MYR__FUT_RESULT,
     .reply = 1, .encode = myr__stmt_execute_encode, .sink = &myr__stream_sink,
     .finish = finish_exec_stream, .rows_waiting = myr__stream_rows_waiting,
-    .deliver = myr__stream_deliver, .resp_mode = MYR__RMODE_BINARY,
+    .deliver = myr__stream_deliver, .resp_mode = MYR__RMODE_BINARY, .stmt_ctx = 1,
 };
 
 myr_future *myr_stmt_execute_stream(myr_stmt *s, const myr_param *params, size_t n, myr_rows_cb cb,

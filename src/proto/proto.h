@@ -261,6 +261,18 @@ int myr__row_parse_copy(const uint8_t *p, size_t len, size_t ncols, myr__field *
 
 /* The response machine (private to response.c; in this header only so that
  * a connection can embed it). */
+/* A prepared statement's result columns as the server last sent them, raw
+ * (MariaDB's metadata caching: an execute's answer may leave them out when
+ * they did not change, and the client uses the ones it has). Owned by the
+ * statement; the response machine records into it and replays from it. */
+typedef struct myr__colcache {
+    myr__buf raw;        /* per column: its length (4 bytes, little-endian), the packet */
+    uint32_t ncols;
+} myr__colcache;
+/* Append one column definition packet; 0 or MYR_ENOMEM. */
+int myr__colcache_add(myr__colcache *cc, const uint8_t *p, size_t len);
+void myr__colcache_free(myr__colcache *cc);
+
 typedef struct myr__resp {
     int state;
     uint32_t caps;       /* negotiated capabilities (DEPRECATE_EOF matters) */
@@ -269,6 +281,15 @@ typedef struct myr__resp {
                             reader of the response clears it */
     uint8_t mode;        /* MYR__RMODE_*: set after myr__resp_init */
     uint16_t nparams;    /* PREPARE: parameter definitions still to come */
+    /* Set after myr__resp_init. cache_meta: MARIADB_CLIENT_CACHE_METADATA
+     * was negotiated (every column count packet then says whether the
+     * definitions follow). meta: the statement's columns (BINARY mode, or
+     * NULL): the first result set's definitions are recorded there, and
+     * replayed from there to the sink when the server leaves them out. */
+    uint8_t cache_meta;
+    uint8_t recording;   /* column definitions of this set go to meta too */
+    uint16_t sets;       /* result sets / OKs of the response before this one */
+    myr__colcache *meta;
 } myr__resp;
 
 /* myr__resp.state while rows may come (myr__resp_rows has work). */
@@ -300,7 +321,8 @@ void myr__resp_init(myr__resp *r, uint32_t caps);
 typedef enum myr__ev_kind {
     MYR__EV_OK,          /* ev.ok: a command without result set finished (or one of several) */
     MYR__EV_ERR,         /* ev.err: the command failed; the response is over */
-    MYR__EV_COLUMNS,     /* ev.ncols: a result set starts */
+    MYR__EV_COLUMNS,     /* ev.ncols: a result set starts (ev.cached: its definitions
+                            were left out, the statement's are replayed) */
     MYR__EV_COLUMN,      /* ev.col: one column definition (ev.col_index) */
     MYR__EV_COLUMNS_END, /* all column definitions seen (EOF or its absence) */
     MYR__EV_ROW,         /* a text row (not parsed by this call) */
@@ -314,6 +336,7 @@ typedef struct myr__resp_ev {
     myr__ev_kind kind;
     int more;            /* another result set / OK follows for this command */
     int done;            /* the response to this command is complete */
+    int cached;          /* COLUMNS: no definitions follow (metadata caching) */
     uint64_t ncols;
     size_t col_index;
     myr_column col;

@@ -250,6 +250,43 @@ static void end_result(myr__resp *r, myr__resp_ev *ev)
     ev->more = (ev->ok.status & MYR__STATUS_MORE_RESULTS) != 0;
     ev->done = !ev->more;
     r->state = ev->more ? S_FIRST : S_DONE;
+    r->sets++;
+}
+
+int myr__colcache_add(myr__colcache *cc, const uint8_t *p, size_t len)
+{
+    uint8_t n[4] = {(uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16), (uint8_t)(len >> 24)};
+    if (len > 0xFFFFFFFFu || myr__buf_reserve(&cc->raw, 4 + len) != 0)
+        return MYR_ENOMEM;
+    myr__buf_append(&cc->raw, n, 4);
+    myr__buf_append(&cc->raw, p, len);
+    cc->ncols++;
+    return 0;
+}
+
+void myr__colcache_free(myr__colcache *cc)
+{
+    myr__buf_free(&cc->raw);
+    cc->ncols = 0;
+}
+
+/* The statement's definitions to the sink, as if they had come. */
+static int replay_columns(const myr__colcache *cc, const myr__sink *s, void *ctx)
+{
+    size_t pos = 0;
+    for (uint32_t i = 0; i < cc->ncols; i++) {
+        if (cc->raw.len - pos < 4)
+            return MYR_EMALFORMED;
+        size_t len = myr__u32(cc->raw.data + pos);
+        pos += 4;
+        if (cc->raw.len - pos < len)
+            return MYR_EMALFORMED;
+        int rc = s->column(ctx, i, cc->raw.data + pos, len);
+        if (rc != 0)
+            return rc;
+        pos += len;
+    }
+    return 0;
 }
 
 /* PREPARE: after the OK and after each definition, what comes next:
@@ -312,7 +349,7 @@ static inline __attribute__((always_inline)) int feed(myr__resp *r, const uint8_
     /* Each branch fills what its event carries (the parsers clear their
      * own structs), so only the common fields are reset here. */
     ev->kind = MYR__EV_OK;
-    ev->more = ev->done = 0;
+    ev->more = ev->done = ev->cached = 0;
     ev->ncols = 0;
     ev->col_index = 0;
     int deprecate_eof = (r->caps & MYR__CLIENT_DEPRECATE_EOF) != 0;
@@ -355,12 +392,22 @@ static inline __attribute__((always_inline)) int feed(myr__resp *r, const uint8_
             return MYR_EMALFORMED;
         uint64_t ncols;
         size_t n = myr__lenenc_int(p, len, &ncols);
-        if (n == 0 || n != len || ncols == 0)
+        /* With metadata caching a byte follows: do the definitions follow? */
+        if (n == 0 || len != n + (r->cache_meta != 0) || ncols == 0)
             return MYR_EMALFORMED;
         ev->kind = MYR__EV_COLUMNS;
         ev->ncols = r->ncols = ncols;
         r->cols_seen = 0;
-        r->state = S_COLUMN;
+        ev->cached = r->cache_meta && p[n] == 0;
+        if (ev->cached) {
+            /* Only a statement's first result set can be left out, and
+             * only when we have what the server thinks we have. */
+            if (r->meta == NULL || r->sets != 0 || r->meta->ncols != ncols)
+                return MYR_EMALFORMED;
+            r->state = deprecate_eof ? S_ROWS : S_COLS_EOF;
+        } else {
+            r->state = S_COLUMN;
+        }
         return 0;
 
     case S_COLUMN:
@@ -467,8 +514,24 @@ int myr__resp_read(myr__resp *r, const uint8_t *p, size_t len, const myr__sink *
     case MYR__EV_ERR:
         *err = ev.err;
         return MYR__RESP_ERR;
-    case MYR__EV_COLUMNS: rc = s->columns(ctx, ev.ncols); break;
-    case MYR__EV_COLUMN: rc = s->column(ctx, ev.col_index, p, len); break;
+    case MYR__EV_COLUMNS:
+        rc = s->columns(ctx, ev.ncols);
+        if (rc == 0 && ev.cached) {
+            rc = replay_columns(r->meta, s, ctx);
+        } else if (r->meta != NULL && r->sets == 0) {
+            myr__colcache_free(r->meta);   /* new definitions: they replace the old */
+            r->recording = 1;
+        }
+        break;
+    case MYR__EV_COLUMN:
+        if (r->recording) {
+            rc = myr__colcache_add(r->meta, p, len);
+            if (ev.col_index + 1 == ev.ncols)
+                r->recording = 0;
+        }
+        if (rc == 0)
+            rc = s->column(ctx, ev.col_index, p, len);
+        break;
     case MYR__EV_COLUMNS_END: break;
     case MYR__EV_ROW:
         rc = r->mode == MYR__RMODE_BINARY ? sink_binrow((size_t)r->ncols, p, len, s, ctx)
@@ -527,6 +590,7 @@ long myr__resp_rows(myr__resp *r, uint8_t *seq, const uint8_t *in, size_t n, con
             if (rc == MYR__SINK_PAUSE)
                 r->paused = 1;
             r->state = (ok.status & MYR__STATUS_MORE_RESULTS) ? S_FIRST : S_DONE;
+            r->sets++;
             sq++;
             pos += 4 + plen;
             break;
