@@ -390,7 +390,8 @@ fi
 # ------------------------------------------------- 7b. streaming rows
 # The same 1,000,000 rows through myr_query_stream and buffered by myr_query,
 # each in its own process (peak RSS is per process), interleaved; plain TCP,
-# and streamed over TLS. Peers in the same repetitions: libmariadb
+# and streamed over TLS; then as a prepared statement's binary rows
+# (myr_stmt_execute_stream, myr_stmt_execute). Peers in the same repetitions: libmariadb
 # (mysql_use_result / store_result, and a prepared statement fetched row by
 # row or stored) and Node (queryStream / query, executeStream / execute).
 if want stream; then
@@ -406,7 +407,7 @@ if want stream; then
     fi
   }
   for rep in $(seq 1 "$REPS"); do
-    for mode in "stream" "buffered" "stream --tls"; do
+    for mode in "stream" "buffered" "stream --tls" "stmt-stream" "stmt-buffered"; do
       # shellcheck disable=SC2086
       stream_run "perf_stream --mode $mode" "$BUILD/perf_stream" --mode $mode
     done
@@ -443,15 +444,15 @@ if want stmt; then
   log "prepared statements: 1 connection, ${ST_SECS}s runs, batch table $ST_ENGINE, $REPS reps"
   for rep in $(seq 1 "$REPS"); do
     for q in do1 select1 rows1000 cols100 insert100; do
-      if [ $q = insert100 ]; then modes="text loop bulk"; else modes="text binary prepare direct"; fi
+      if [ $q = insert100 ]; then modes="text loop bulk"; else modes="text binary prepare cached direct"; fi
       for m in $modes; do
         [ $ST_ENGINE = InnoDB ] && [ $q = insert100 ] && rootsql "TRUNCATE TABLE perf.perfTestTextBatch"
         common=(--query "$q" --mode "$m" --seconds "$ST_SECS" --warmup "$ST_WARM")
-        if [ "$m" != direct ]; then
-          run_one myring_d1 "$CSV" "$rep" "$BUILD/perf_stmt" "${common[@]}" --depth 1
-          run_one myring_d8 "$CSV" "$rep" "$BUILD/perf_stmt" "${common[@]}" --depth 8
+        run_one myring_d1 "$CSV" "$rep" "$BUILD/perf_stmt" "${common[@]}" --depth 1
+        run_one myring_d8 "$CSV" "$rep" "$BUILD/perf_stmt" "${common[@]}" --depth 8
+        if [ "$m" != cached ]; then   # libmariadb has no statement cache
+          run_one mdb_block "$CSV" "$rep" "$PEERS/stmt_mariadb" "${common[@]}"
         fi
-        run_one mdb_block "$CSV" "$rep" "$PEERS/stmt_mariadb" "${common[@]}"
         if [ $NODE_OK = 1 ]; then
           for d in $ST_NODE_DEPTHS; do
             run_one "node_d$d" "$CSV" "$rep" node "$PERF/node/stmt.js" "${common[@]}" --depth "$d"

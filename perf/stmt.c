@@ -8,6 +8,10 @@
  *   binary   prepared once, myr_stmt_execute per operation
  *   prepare  myr_prepare, then myr_stmt_execute and myr_stmt_close per
  *            operation (two round trips)
+ *   cached   myr_query_params through the connection's statement cache
+ *            (prepared on the first call, executed only after that)
+ *   direct   myr_query_params with MYR_OPT_STMT_CACHE_SIZE 0: prepare,
+ *            execute and close leave together (one round trip on MariaDB)
  *   loop     insert100 only: prepared once, 100 myr_stmt_execute per
  *            operation, all queued at once
  *   bulk     insert100 only: prepared once, one myr_stmt_execute_bulk of
@@ -22,7 +26,7 @@
 #include "bench.h"
 #include "stmt_bench.h"
 
-enum mode { M_TEXT, M_BINARY, M_PREPARE, M_LOOP, M_BULK };
+enum mode { M_TEXT, M_BINARY, M_PREPARE, M_LOOP, M_BULK, M_CACHED, M_DIRECT };
 
 typedef struct op {
     uint64_t t0;
@@ -148,6 +152,10 @@ static void issue(op *o)
     case M_BINARY:
         myr_future_on_done(myr_stmt_execute(g_stmt, NULL, 0), on_result, o);
         break;
+    case M_CACHED:
+    case M_DIRECT:
+        myr_future_on_done(myr_query_params(g_conn, B->sql, strlen(B->sql), NULL, 0), on_result, o);
+        break;
     case M_PREPARE:
         myr_future_on_done(myr_prepare(g_conn, B->sql, strlen(B->sql)), on_prepared, o);
         break;
@@ -164,11 +172,11 @@ static void issue(op *o)
 
 static enum mode parse_mode(const char *m)
 {
-    static const char *const names[] = {"text", "binary", "prepare", "loop", "bulk"};
-    for (int i = 0; i < 5; i++)
+    static const char *const names[] = {"text", "binary", "prepare", "loop", "bulk", "cached", "direct"};
+    for (int i = 0; i < 7; i++)
         if (strcmp(m, names[i]) == 0)
             return (enum mode)i;
-    fprintf(stderr, "stmt: --mode text|binary|prepare|loop|bulk\n");
+    fprintf(stderr, "stmt: --mode text|binary|prepare|cached|direct|loop|bulk\n");
     exit(2);
 }
 
@@ -178,8 +186,9 @@ int main(int argc, char **argv)
     B = stmt_bench_find(A.query);
     M = parse_mode(A.mode);
     int insert = B != NULL && strcmp(B->name, "insert100") == 0;
-    if (B == NULL || (insert && M == M_PREPARE) || (!insert && (M == M_LOOP || M == M_BULK))) {
-        fprintf(stderr, "stmt: --query do1|select1|rows1000|cols100 with --mode text|binary|prepare,\n"
+    if (B == NULL || (insert && M != M_TEXT && M != M_LOOP && M != M_BULK) ||
+        (!insert && (M == M_LOOP || M == M_BULK))) {
+        fprintf(stderr, "stmt: --query do1|select1|rows1000|cols100 with --mode text|binary|prepare|cached|direct,\n"
                         "      or --query insert100 with --mode text|loop|bulk\n");
         return 2;
     }
@@ -205,6 +214,8 @@ int main(int argc, char **argv)
     myr_conn_opts_set_str(o, MYR_OPT_PASSWORD, t.password);
     myr_conn_opts_set_str(o, MYR_OPT_DATABASE, t.db ? t.db : "perf");
     myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, MYR_SSL_DISABLED);
+    if (M == M_DIRECT)
+        myr_conn_opts_set_int(o, MYR_OPT_STMT_CACHE_SIZE, 0);
     myr_future *f = myr_connect(loop, o);
     myr_conn_opts_free(o);
     if (myr_await(f, -1) != 0)

@@ -232,7 +232,7 @@ if big:
 stm = rows("stream.csv")
 if stm:
     p("## Streaming rows: 1,000,000 rows, streamed vs buffered (text protocol and prepared statements)\n")
-    p("myring: myr_query_stream / myr_query (and over TLS); libmariadb: mysql_use_result / mysql_store_result, a prepared "
+    p("myring: myr_query_stream / myr_query (and over TLS), myr_stmt_execute_stream / myr_stmt_execute; libmariadb: mysql_use_result / mysql_store_result, a prepared "
       "statement fetched row by row / after mysql_stmt_store_result; Node: queryStream / query, executeStream / execute. "
       "One process per run. Peak RSS growth = peak RSS of the process after the query − its peak before it (connected, "
       "warmed up).\n")
@@ -242,7 +242,7 @@ if stm:
     for r in stm:
         by.setdefault((r["impl"], r["mode"]), []).append(r)
     impls = ["myring", "libmariadb", "node-mariadb"]
-    smodes = ["stream", "buffered", "stream+tls", "buffered+tls", "stmt-stream", "stmt-buffered"]
+    smodes = ["stream", "buffered", "stream+tls", "buffered+tls", "stmt-stream", "stmt-buffered", "stmt-stream+tls"]
     rank = lambda k: (impls.index(k[0]) if k[0] in impls else 9, smodes.index(k[1]) if k[1] in smodes else 99, k)
     for k in sorted(by, key=rank):
         rs = by[k]
@@ -260,7 +260,8 @@ STMT_MODES = {
     "text": "text protocol (COM_QUERY)",
     "binary": "binary, prepared once: execute only",
     "prepare": "binary: prepare + execute + close each time",
-    "direct": "binary: prepare and execute sent together + close",
+    "cached": "binary through the statement cache (myr_query_params; Node: execute)",
+    "direct": "binary: prepare and execute sent together + close (myring: myr_query_params, cache off)",
     "loop": "prepared once, 100 executes",
     "bulk": "prepared once, one bulk execute of 100 rows",
 }
@@ -277,7 +278,7 @@ def stmt_pipelined(c, q, m):
     if m == "loop" and c != "mdb_block":
         return "the 100 executes of an operation"
     if m == "direct":
-        return "prepare + execute"
+        return "prepare + execute (+ close)"
     return "no"
 
 

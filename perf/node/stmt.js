@@ -5,6 +5,7 @@
 //   text     conn.query (insert100: one INSERT of 100 rows)
 //   binary   conn.prepare once, prepare.execute per operation
 //   prepare  conn.prepare, execute, close per operation (prepare cache off)
+//   cached   conn.execute with the prepare cache on (prepared on the first call)
 //   direct   conn.execute with the prepare cache off: the connector sends the
 //            prepare and the execute together (statement id -1), then a close
 //   loop     insert100: prepared once, 100 prepare.execute per operation, all at once
@@ -43,9 +44,9 @@ for (let i = 0; i < 100; i++) value += PIECES[(i * 7 + 3) % PIECES.length];
 
 const b = BENCHES[a.query];
 const insert = a.query === 'insert100';
-const modes = insert ? ['text', 'loop', 'bulk'] : ['text', 'binary', 'prepare', 'direct'];
+const modes = insert ? ['text', 'loop', 'bulk'] : ['text', 'binary', 'prepare', 'cached', 'direct'];
 if (!b || !modes.includes(a.mode)) {
-  console.error('stmt.js: --query do1|select1|rows1000|cols100 with --mode text|binary|prepare|direct, ' +
+  console.error('stmt.js: --query do1|select1|rows1000|cols100 with --mode text|binary|prepare|cached|direct, ' +
     'or --query insert100 with --mode text|loop|bulk');
   process.exit(2);
 }
@@ -76,6 +77,7 @@ async function main() {
       const p = await conn.prepare(b.sql);
       try { check(await p.execute()); } finally { p.close(); }
     },
+    cached: async () => check(await conn.execute(b.sql)),
     direct: async () => check(await conn.execute(b.sql)),
     loop: async () => {
       const all = [];
