@@ -314,7 +314,10 @@ typedef enum myr_opt {
                                 this; else MYR_ETIMEDOUT, mysql_errno 2003. See also
                                 MYR_OPT_LOGIN_TIMEOUT */
     MYR_OPT_READ_TIMEOUT,    /* int ms 0..INT_MAX, 0 = none (default): a timeout on
-                                silence. While a command awaits its response, each
+                                silence. While a command awaits its response (from
+                                when it has been sent whole; a large command still
+                                going out counts as long as the server keeps taking
+                                its bytes), each
                                 time the server has sent nothing for this long the
                                 connection is given up: closed, and its commands fail
                                 with MYR_ETIMEDOUT, mysql_errno 2013. A long query

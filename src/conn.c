@@ -83,6 +83,18 @@ static void start_login(myr_conn *c)
     myr__conn_kick(c);
 }
 
+/* Bytes handed to the transport are still going out, and the peer has
+ * acknowledged more of them since the last expiry. */
+static int still_sending(myr_conn *c)
+{
+    uint64_t acked;
+    if (c->sent_pos >= c->queued_pos - myr__buf_unread(&c->out) || myr__sock_acked(c->fd, &acked) != 0 ||
+        acked == c->acked_seen)
+        return 0;
+    c->acked_seen = acked;
+    return 1;
+}
+
 static void on_timer(ur_timer *t)
 {
     myr_conn *c = (myr_conn *)((char *)t - offsetof(myr_conn, timer));
@@ -95,6 +107,12 @@ static void on_timer(ur_timer *t)
     else if (c->state < MYR__CS_READY)
         myr__conn_fail(c, MYR_ETIMEDOUT, 2003, "Can't connect to server on '%s' (%d): connect timeout",
                        c->opts.host ? c->opts.host : "localhost", ETIMEDOUT);
+    else if (still_sending(c))
+        /* A large command going out on a slow link: the server cannot answer
+         * before it has it all, so its silence does not count while the
+         * bytes move. */
+        ur_timer_start(c->loop->ur, &c->timer,
+                       ur_now_ns() + (uint64_t)c->opts.read_timeout_ms * 1000000u);
     else
         myr__conn_fail(c, MYR_ETIMEDOUT, 2013,
                        "Lost connection to server during query (read timeout after %d ms)",
@@ -261,6 +279,7 @@ static myr_conn *conn_new(myr_loop *loop, const myr_conn_opts *opts)
     ur_owner_init(&c->owner, loop->ur, conn_complete, conn_on_release);
     ur_timer_init(&c->timer, on_timer);
     ur_timer_init(&c->kill_timer, myr__conn_kill_timer);
+    ur_timer_init(&c->drain_timer, myr__conn_drain_timer);
     ur_timer_init(&c->query_timer, myr__conn_query_timer);
     myr__pkt_reader_init(&c->reader);
     c->loop_next = loop->conns;

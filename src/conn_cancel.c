@@ -24,6 +24,15 @@
  * with uncanceled commands sent after it is not killed (the KILL could land
  * on one of those): it runs to its end and its result is discarded.
  *
+ * A server or network that stopped answering would leave a killed command
+ * undrained for ever: if it has not been drained MYR__DRAIN_GRACE_MS after
+ * the first KILL for it was tried, the connection is given up
+ * (MYR_ETIMEDOUT, 2013), so a cancel or a query timeout always resolves
+ * within a bound. The bound is a last resort, and long: a stalled path
+ * looks like a slow server, and MariaDB may take seconds to end killed
+ * SLEEP()s when many are killed at once (tests/integration/test_cancel.c:
+ * 40 in 6 s). MYR_OPT_READ_TIMEOUT bounds a stall as tightly as wanted.
+ *
  * MYR_OPT_QUERY_TIMEOUT cancels the same way (MYR__CANCEL_TIMEOUT: the
  * command ends MYR_ETIMEDOUT): each command's deadline is set when it is
  * queued, and one timer per connection waits for the first one still live.
@@ -31,6 +40,8 @@
 #include <string.h>
 
 #include "conn_internal.h"
+
+#define MYR__DRAIN_GRACE_MS 60000
 
 /* Stream offset up to which bytes were handed to the transport. */
 static uint64_t handed_pos(const myr_conn *c)
@@ -115,6 +126,7 @@ void myr__conn_cancel_check(myr_conn *c)
     if (c->state != MYR__CS_READY || h == NULL || h != c->kill_for) {
         /* Another head: its kills start from scratch. */
         ur_timer_stop(c->loop->ur, &c->kill_timer);
+        ur_timer_stop(c->loop->ur, &c->drain_timer);
         c->kill_for = NULL;
         c->kill_backoff_ms = 0;
     }
@@ -124,6 +136,9 @@ void myr__conn_cancel_check(myr_conn *c)
     for (myr__cmd *y = h->next; y != NULL; y = y->next)
         if (y->kind->reply && handed(c, y) && !y->cancel_live)
             return;   /* a KILL could hit y: h is only discarded */
+    if (c->kill_for != h && !ur_timer_armed(&c->drain_timer))
+        ur_timer_start(c->loop->ur, &c->drain_timer,
+                       ur_now_ns() + (uint64_t)MYR__DRAIN_GRACE_MS * 1000000u);
     c->kill_for = h;
     c->loop->conn_hooks->kill(c);   /* sets c->kill, unless it cannot */
 }
@@ -152,6 +167,17 @@ void myr__conn_kill_timer(ur_timer *t)
 {
     myr_conn *c = (myr_conn *)((char *)t - offsetof(myr_conn, kill_timer));
     myr__conn_cancel_check(c);
+}
+
+void myr__conn_drain_timer(ur_timer *t)
+{
+    myr_conn *c = (myr_conn *)((char *)t - offsetof(myr_conn, drain_timer));
+    myr__cmd *h = first_reply(c);
+    if (c->state != MYR__CS_READY || h == NULL || h != c->kill_for || !h->cancel_live)
+        return;
+    myr__conn_fail(c, MYR_ETIMEDOUT, 2013,
+                   "Lost connection to server during query (no answer %d ms after KILL QUERY for "
+                   "the canceled command)", MYR__DRAIN_GRACE_MS);
 }
 
 void myr__conn_query_timer(ur_timer *t)

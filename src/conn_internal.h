@@ -131,6 +131,9 @@ void myr__conn_cancel_check(myr_conn *c);
 void myr__conn_kill_done(myr_conn *c);
 /* Timer callback for the kill retry (c->kill_timer). */
 void myr__conn_kill_timer(ur_timer *t);
+/* Timer callback for c->drain_timer: a command killed MYR__DRAIN_GRACE_MS
+ * ago and still not drained gives the connection up. */
+void myr__conn_drain_timer(ur_timer *t);
 /* Timer callback for MYR_OPT_QUERY_TIMEOUT (c->query_timer): commands past
  * their deadline are canceled with MYR__CANCEL_TIMEOUT. */
 void myr__conn_query_timer(ur_timer *t);

@@ -88,6 +88,10 @@ void myr__conn_flush(myr_conn *c)
 void myr__conn_sent(myr_conn *c, size_t n)
 {
     c->sent_pos += n;
+    /* The read timeout counts silence from the end of what was sent. */
+    if (c->opts.read_timeout_ms > 0 && c->state == MYR__CS_READY && ur_timer_armed(&c->timer))
+        ur_timer_start(c->loop->ur, &c->timer,
+                       ur_now_ns() + (uint64_t)c->opts.read_timeout_ms * 1000000u);
     myr__conn_advance(c);
     if (c->state != MYR__CS_DEAD && !c->release_requested)
         myr__conn_kick(c);

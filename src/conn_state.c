@@ -74,6 +74,7 @@ void myr__conn_release(myr_conn *c)
     c->release_requested = 1;
     ur_timer_stop(c->loop->ur, &c->timer);
     ur_timer_stop(c->loop->ur, &c->kill_timer);
+    ur_timer_stop(c->loop->ur, &c->drain_timer);
     ur_timer_stop(c->loop->ur, &c->query_timer);
     unlink_conn(c);
     if (c->loop->ticking) {
@@ -114,11 +115,16 @@ void myr__cmd_finish(myr_conn *c, myr__cmd *cmd, int status, const myr_error *er
     if (cmd->cancel != MYR__CANCEL_NONE && status != MYR_ECLOSED) {
         int timeout = cmd->cancel == MYR__CANCEL_TIMEOUT;
         unsigned server = status == MYR_ESERVER && err != NULL ? err->mysql_errno : 0;
-        myr__error_set(&e, timeout ? MYR_ETIMEDOUT : MYR_ECANCELED, server,
+        /* The connection died meanwhile: say so, with its client error
+         * number (2013), so the caller knows the connection is gone. */
+        int lost = c->state == MYR__CS_DEAD && err != NULL && status != MYR_ESERVER;
+        unsigned num = server ? server : lost ? err->mysql_errno : 0;
+        myr__error_set(&e, timeout ? MYR_ETIMEDOUT : MYR_ECANCELED, num,
                        server ? err->sqlstate : NULL, "%s%s%s",
                        timeout ? "query timeout: the command did not finish in time (MYR_OPT_QUERY_TIMEOUT)"
                                : "canceled by the application",
-                       server ? "; the server said: " : "", server ? err->message : "");
+                       server ? "; the server said: " : lost ? "; the connection was lost: " : "",
+                       server || lost ? err->message : "");
         myr__results_clear(&cmd->res);
         status = e.code;
         err = &e;
@@ -147,6 +153,7 @@ void myr__conn_die(myr_conn *c, const myr_error *err)
     c->opts.password = NULL;
     ur_timer_stop(c->loop->ur, &c->timer);
     ur_timer_stop(c->loop->ur, &c->kill_timer);
+    ur_timer_stop(c->loop->ur, &c->drain_timer);
     ur_timer_stop(c->loop->ur, &c->query_timer);
     c->tp->abort(c);
     myr_future *cf = c->connect_fut;

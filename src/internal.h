@@ -453,10 +453,16 @@ struct myr_conn {
     myr__cmd *kill_for;         /* the command the last kill was for (backoff) */
     unsigned kill_backoff_ms;   /* wait before killing the same command again */
     ur_timer kill_timer;        /* that wait */
+    ur_timer drain_timer;       /* gives up a killed command never drained (conn_cancel.c) */
+    uint64_t acked_seen;        /* read timeout: bytes the peer had acknowledged at the last expiry */
     ur_timer query_timer;       /* the first command's MYR_OPT_QUERY_TIMEOUT deadline */
     uint8_t login_deadline;     /* c->timer is the login deadline (not the connect one) */
     struct myr__coldefs *coldefs; /* the last result set's column definitions (counted) */
 };
+
+/* Bytes of fd's sent stream the peer acknowledged (TCP); -1 when unknown
+ * (sock_progress.c). */
+int myr__sock_acked(int fd, uint64_t *acked);
 
 /* Internal connect on an already-connected socket (tests use socketpairs
  * with a scripted server). Takes ownership of fd. */
