@@ -67,7 +67,8 @@
  * loop cannot cross fork(): make a new one in the child). myr_loop_free(),
  * myr_conn_free() and myr_future_free() belong to the loop's thread too;
  * elsewhere they do nothing (a leak rather than a race with the owner; in a fork() child,
- * freeing would shut down sockets the parent still uses). Different loops
+ * freeing would shut down sockets the parent still uses: there,
+ * myr_loop_discard() frees the child's copy safely). Different loops
  * on different threads share nothing and need no locks.
  */
 #ifndef MYRING_H
@@ -153,6 +154,22 @@ MYR_API myr_loop *myr_loop_new(const myr_loop_opts *opts, myr_error *err);
  * the loop: the rest happens when that myr_loop_run_once() returns. Call it
  * on the loop's thread (see Threads above). */
 MYR_API void myr_loop_free(myr_loop *loop);
+/* In a child process after fork(): free the copy of a loop inherited from
+ * the parent, with its connections, futures, sleeps, promises and
+ * worker-pool records, without touching anything the parent still uses:
+ * nothing is submitted to the ring, no command (not even COM_QUIT) is sent,
+ * no socket is shut down (the child's copies of the descriptors, the
+ * ring's included, are closed), and no callback runs. Every handle of that
+ * loop is invalid afterwards in the child (results already taken with
+ * myr_future_take_result stay the caller's; prepared statement handles and
+ * as_completed iterators are not freed: free them with their own calls
+ * first if the child must not leak them). The parent's loop, connections
+ * and in-flight commands are unaffected. In the process that owns the loop
+ * it is myr_loop_free(); from another thread it does nothing. Call it in a
+ * child that goes on without exec (a pre-forked worker, a daemon's child),
+ * before it makes loops of its own; an exec needs nothing (myring's
+ * descriptors are close-on-exec). */
+MYR_API void myr_loop_discard(myr_loop *loop);
 /* One tick: submit queued I/O, wait up to timeout_ms (-1 = until something
  * happens, 0 = don't wait) for completions, dispatch them (futures resolve),
  * then run the due callbacks and start what they queued. Returns the number

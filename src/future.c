@@ -84,10 +84,18 @@ void myr__loop_forget_conns(myr_loop *loop)
         }
 }
 
+static void ac_unlink(myr_future *f);
+static void future_destroy(myr_future *f);
+
 void myr__loop_forget_futures(myr_loop *loop)
 {
     while (loop->done != NULL) {
         myr_future *f = loop->done;
+        if (loop->discard) {   /* myr_loop_discard: the handles go too */
+            ac_unlink(f);
+            future_destroy(f);
+            continue;
+        }
         list_unlink(f);
         f->loop = NULL;
     }
@@ -100,7 +108,7 @@ void myr__loop_drain_ready(myr_loop *loop)
     myr_future *f;
     while ((f = loop->ready_head) != NULL) {
         list_move(f, MYR__FL_DONE);
-        if (f->cb != NULL)
+        if (f->cb != NULL && !loop->discard)   /* a discarding fork() child runs no callback */
             f->cb(f, f->cb_arg);
     }
 }

@@ -79,6 +79,8 @@ struct myr_loop {
     uint8_t external;           /* myr_loop_fd was called: run_once ends with a submit */
     uint8_t free_requested;     /* myr_loop_free from a callback: done when run_once returns */
     uint8_t closing;            /* being freed: no new futures on it */
+    uint8_t discard;            /* myr_loop_discard in a fork() child: this process may free it,
+                                   touching nothing the parent uses (no callback, no shutdown) */
     /* Connections parked mid-response (a streaming batch is due: its
      * callback runs in the settle phase, never inside the parse), FIFO. */
     myr_conn *parked, *parked_tail;

@@ -91,6 +91,25 @@ void myr_loop_free(myr_loop *loop)
     loop_destroy(loop);
 }
 
+void myr_loop_discard(myr_loop *loop)
+{
+    if (loop == NULL || loop->closing)
+        return;
+    int rc = myr__loop_check(loop, NULL);
+    if (rc == 0) {   /* the owner: nothing was inherited, an ordinary free */
+        myr_loop_free(loop);
+        return;
+    }
+    if (rc != MYR_EFORKED)
+        return;   /* another thread's loop: not ours to touch */
+    /* A fork() child: free this process's copies. The engine refuses every
+     * ring operation here (nothing is submitted, canceled or waited for),
+     * sockets are closed without shutdown() and without COM_QUIT, and no
+     * callback runs; the parent's ring, sockets and futures go on. */
+    loop->discard = 1;
+    loop_destroy(loop);
+}
+
 int myr__loop_buf_take(myr_loop *loop, myr__buf *b)
 {
     if (b->cap != 0)

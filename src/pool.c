@@ -27,6 +27,7 @@ struct myr__pool {
     unsigned outstanding;              /* jobs submitted, done not yet run (loop thread) */
     uint8_t read_armed;
     uint8_t released;
+    uint8_t discarded;                 /* freed by myr_loop_discard in a fork() child */
 };
 
 static void *worker_main(void *arg)
@@ -78,6 +79,8 @@ static void pool_complete(ur_owner *o, uint32_t tag, int res, uint32_t flags)
     (void)flags;
     myr__pool *p = (myr__pool *)o;
     p->read_armed = 0;
+    if (p->discarded)
+        return;   /* a fork() child's discard: see myr__pool_free */
     pthread_mutex_lock(&p->lock);
     myr__job *jobs = p->done_head;
     p->done_head = p->done_tail = NULL;
@@ -88,7 +91,16 @@ static void pool_complete(ur_owner *o, uint32_t tag, int res, uint32_t flags)
     arm_read(p);
 }
 
-static void pool_released(ur_owner *o) { (void)o; }
+/* Only a discarded pool is freed here (myr__pool_free frees the others). */
+static void pool_released(ur_owner *o)
+{
+    myr__pool *p = (myr__pool *)o;
+    if (!p->discarded)
+        return;
+    close(p->efd);
+    myr__free(p->threads);
+    myr__free(p);
+}
 
 static myr__pool *pool_start(myr_loop *loop)
 {
@@ -163,6 +175,23 @@ void myr__pool_free(myr__pool *p)
 {
     if (p == NULL)
         return;
+    if (p->loop->discard) {
+        /* A fork() child discarding the parent's loop: the workers are the
+         * parent's (none runs here, and one may have held the lock at fork
+         * time: it is not taken). Only this process's copies go: the jobs
+         * it knows of report MYR_ECANCELED (one a worker was running at
+         * fork time is on no list: its record stays, its future is
+         * canceled with the loop's); the memory goes once the engine has
+         * dropped the read of the eventfd (pool_released). */
+        p->discarded = 1;
+        p->released = 1;
+        myr__job *done = p->done_head, *never_ran = p->pending_head;
+        p->done_head = p->done_tail = p->pending_head = p->pending_tail = NULL;
+        run_done(done, MYR_ECANCELED);
+        run_done(never_ran, MYR_ECANCELED);
+        ur_owner_release(&p->owner);   /* in a child: marked, the ring untouched */
+        return;
+    }
     pthread_mutex_lock(&p->lock);
     p->stopping = 1;
     myr__job *never_ran = p->pending_head;

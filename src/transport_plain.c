@@ -134,7 +134,7 @@ void myr__socket_abort(myr_conn *c)
         ur_cancel(c->loop->ur, c->send_id);
     if (c->recv_busy)
         ur_cancel(c->loop->ur, c->recv_id);
-    if (c->fd >= 0)
+    if (c->fd >= 0 && !c->loop->discard)   /* a fork() child's discard: the parent's socket */
         shutdown(c->fd, SHUT_RDWR);   /* wakes anything still waiting on it */
 }
 

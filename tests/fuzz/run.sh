@@ -14,7 +14,7 @@ set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 SECS=${1:-${MYR_FUZZ_SECONDS:-20}}
-BUILD=$REPO/build-fuzz
+BUILD=${MYR_FUZZ_BUILD:-$REPO/build-fuzz}   # another directory: a second run beside CI's
 
 say() { echo "== fuzz: $*"; }
 
