@@ -243,9 +243,8 @@ static size_t count_params(const char *sql, size_t len, int backslash)
                         break;
                 }
             }
-        } else if (ch == '#' ||
-                   (ch == '-' && i + 2 < len + 1 && i + 1 < len && sql[i + 1] == '-' &&
-                    (i + 2 == len || (unsigned char)sql[i + 2] <= ' '))) {
+        } else if (ch == '#' || (ch == '-' && i + 1 < len && sql[i + 1] == '-' &&
+                                 (i + 2 == len || (unsigned char)sql[i + 2] <= ' '))) {
             while (i < len && sql[i] != '\n')
                 i++;
         } else if (ch == '/' && i + 1 < len && sql[i + 1] == '*' &&
