@@ -51,6 +51,10 @@ static uint64_t handed_pos(const myr_conn *c)
 
 static int handed(const myr_conn *c, const myr__cmd *cmd)
 {
+    /* A held command whose bytes are not in place yet ends where they
+     * will go: not sent, whatever left before it. */
+    if (cmd->kind->held && cmd->len == 0)
+        return 0;
     return cmd->end_pos <= handed_pos(c);
 }
 

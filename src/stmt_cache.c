@@ -368,6 +368,8 @@ static void finish_execute_direct(myr_conn *c, myr__cmd *cmd, int status, const 
     if (cmd->held != NULL) {   /* ended before its bytes were in place (canceled, lost) */
         c->nheld--;
         held_free(cmd);
+        if (c->state == MYR__CS_READY)
+            myr__conn_kick(c);   /* what waited behind it may leave */
     }
     if (s->close_after_exec && s->valid && c->state == MYR__CS_READY && !c->closing)
         (void)queue_close(c, s->id);   /* not cached: not needed any more */

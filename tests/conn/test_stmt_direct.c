@@ -6,7 +6,9 @@
  *     the id the prepare returned;
  *   - a server without id -1 (a MySQL greeting): the prepare alone, the
  *     execute with the real id only after the prepare's answer, and a
- *     query queued after the call still comes after the execute. */
+ *     query queued after the call still comes after the execute;
+ *   - that held execute canceled after the prepare left: it never leaves,
+ *     and the query queued behind it does. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -147,11 +149,46 @@ static void test_two_round_trips_in_order(void **state)
     fs_free(s);
 }
 
+static void test_cancel_held(void **state)
+{
+    (void)state;
+    fakesrv *s = fs_new();
+    fs_script_handshake(s, FS_CAPS_DEFAULT, "mysql_native_password", fs_scramble_a);
+    fs_expect(s, 0, 0x16);   /* the prepare */
+    fs_expect(s, 0, 0x03);   /* the query: the canceled execute never comes */
+    fs_buf b = {0};
+    prepare_answer(&b);
+    uint8_t seq = 1;
+    fs_ok(&b, &seq, 0, 0, FS_STATUS_AUTOCOMMIT, 0, NULL);
+    fs_send_buf(s, &b);
+    fs_drain(s);
+    myr_loop *loop = fs_loop();
+    myr_conn *c = fs_connect_ok(loop, s, NULL, WAIT_MS);
+    myr_param p = myr_param_i64(41);
+    myr_future *f = myr_query_params(c, "SELECT ? + 1", 12, &p, 1);
+    myr_future *q = myr_query(c, "DO 1", 4);
+    /* One tick: the prepare leaves, the execute and the query wait. */
+    assert_true(myr_loop_run_once(loop, 0) >= 0);
+    assert_true(c->sent_pos > 0 && myr__buf_unread(&c->out) > 0);
+    assert_int_equal(myr_cancel(f), 0);
+    assert_int_equal(myr_await(q, WAIT_MS), 0);
+    assert_int_equal(myr_await(f, WAIT_MS), MYR_ECANCELED);
+    myr_future_free(f);
+    myr_future_free(q);
+    assert_int_equal(c->nheld, 0);
+    myr_conn_free(c);
+    myr_loop_free(loop);
+    assert_int_equal(fs_join_timeout(s, WAIT_MS), 0);
+    assert_int_equal(fs_npackets(s), 3);
+    fs_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_round_trip),
         cmocka_unit_test(test_two_round_trips_in_order),
+        cmocka_unit_test(test_cancel_held),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
