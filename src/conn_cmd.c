@@ -285,8 +285,9 @@ void myr__conn_response(myr_conn *c, const uint8_t *p, size_t len)
 size_t myr__conn_rows(myr_conn *c, const uint8_t *buf, size_t n)
 {
     myr__cmd *cmd = c->cmd_head;
-    if (c->state != MYR__CS_READY || cmd == NULL || !cmd->kind->reply || c->reader.joining)
-        return 0;
+    if (c->state != MYR__CS_READY || cmd == NULL || !cmd->kind->reply || c->reader.joining ||
+        c->awaiting == 0)
+        return 0;   /* the general path (myr__conn_response) says what the bytes are */
     long used = myr__resp_rows(&c->resp, &c->reader.seq, buf, n, cmd->kind->sink, &cmd->res);
     if (used >= 0) {
         int paused = c->resp.paused;

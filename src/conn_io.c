@@ -109,7 +109,7 @@ static void packet(myr_conn *c, const uint8_t *p, size_t len)
 void myr__conn_input(myr_conn *c)
 {
     while (c->state != MYR__CS_DEAD && !c->release_requested && c->parked_cmd == NULL) {
-        if (myr__resp_in_rows(&c->resp)) {   /* the rows' own loop first */
+        if (myr__resp_fast(&c->resp)) {   /* a result set's own loop first */
             c->in.rpos += myr__conn_rows(c, myr__buf_rptr(&c->in), myr__buf_unread(&c->in));
             if (c->state == MYR__CS_DEAD)
                 return;

@@ -62,6 +62,8 @@ struct myr_loop {
     myr_future *free_futs;      /* freed futures for reuse (linked by lnext) */
     unsigned n_free_futs;
     struct myr__rhome *rhome;   /* freed results for reuse (result.c), NULL until one */
+    uintptr_t owner_self;       /* the thread its ticks ran on (myr__loop_note_owner), 0 before */
+    unsigned owner_gen;         /* myr__fork_gen then */
     unsigned n_iobufs, cap_iobufs;
     unsigned lent_iobufs;       /* blocks held by connections */
 
@@ -94,10 +96,27 @@ struct myr_loop {
     struct myr__pkcache *pkcache; /* servers' RSA public keys (pkcache.h), NULL until one */
 };
 
+/* The calling thread, as an address no other live thread shares. */
+extern _Thread_local char myr__tls_self __attribute__((tls_model("initial-exec")));
+static inline uintptr_t myr__thread_self(void) { return (uintptr_t)&myr__tls_self; }
+/* Bumped in a fork() child (pthread_atfork, set up by myr__thread_init). */
+extern unsigned myr__fork_gen;
+void myr__thread_init(void);
+/* A tick of loop ran on this thread, which owns it from then on: later
+ * checks from it take the short way (thread_check.c). */
+void myr__loop_note_owner(myr_loop *loop);
+
 /* May the calling thread use loop now? 0, or MYR_ETHREAD (another thread
  * owns it), MYR_EFORKED (a fork() child) or MYR_EINVAL (loop NULL), with
  * err (may be NULL) saying what happened and what to do. */
-int myr__loop_check(myr_loop *loop, myr_error *err);
+int myr__loop_check_full(myr_loop *loop, myr_error *err);
+static inline int myr__loop_check(myr_loop *loop, myr_error *err)
+{
+    if (__builtin_expect(loop != NULL && loop->owner_self == myr__thread_self() &&
+                         loop->owner_gen == myr__fork_gen && loop->ur != NULL, 1))
+        return 0;   /* its owner, in the process that made it */
+    return myr__loop_check_full(loop, err);
+}
 /* For calls that create a future on loop: myr__loop_check, and the loop must
  * not be on its way out (MYR_ECLOSED after myr_loop_free). */
 int myr__loop_enter(myr_loop *loop, myr_error *err);

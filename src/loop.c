@@ -22,6 +22,7 @@ myr_loop *myr_loop_new(const myr_loop_opts *opts, myr_error *err)
         myr__error_set(err, MYR_ENOMEM, 0, NULL, NULL);
         return NULL;
     }
+    myr__thread_init();
     ur_loop_opts uo = {.sq_entries = opts && opts->sq_entries ? opts->sq_entries : 256};
     loop->pool_threads = opts ? opts->threads : 0;
     const char *why = NULL;
@@ -283,6 +284,8 @@ int myr_loop_run_once(myr_loop *loop, int timeout_ms)
     loop->ticking++;
     rc = ur_loop_tick(loop->ur, ns);
     loop->ticking--;
+    if (rc >= 0 && loop->owner_self == 0)
+        myr__loop_note_owner(loop);   /* the tick bound the loop to this thread */
     /* Connections released during the tick go to the engine before any
      * callback runs, so a callback never meets a half-released one. */
     myr__loop_release_deferred(loop);

@@ -42,8 +42,7 @@ typedef struct myr__rhome {
 /* Kept per loop: enough for a deep pipeline's results in flight at once. */
 #define MYR__RESULTS_KEEP 256u
 
-static _Thread_local char tls_self;
-static uintptr_t thread_self(void) { return (uintptr_t)&tls_self; }
+static uintptr_t thread_self(void) { return myr__thread_self(); }
 
 static void rhome_unref(myr__rhome *h)
 {

@@ -4,10 +4,31 @@
  * Below the loop and the futures, which both ask.
  */
 #include <errno.h>
+#include <pthread.h>
 
 #include "internal.h"
 
-int myr__loop_check(myr_loop *loop, myr_error *err)
+_Thread_local char myr__tls_self __attribute__((tls_model("initial-exec")));
+unsigned myr__fork_gen;
+static int g_atfork_ok;
+static pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
+
+/* In the child, where only the forking thread runs. */
+static void on_fork_child(void) { myr__fork_gen++; }
+static void install_atfork(void) { g_atfork_ok = pthread_atfork(NULL, NULL, on_fork_child) == 0; }
+
+void myr__thread_init(void) { (void)pthread_once(&g_atfork_once, install_atfork); }
+
+void myr__loop_note_owner(myr_loop *loop)
+{
+    /* Without the fork hook a child could not be told apart: no short way. */
+    if (g_atfork_ok) {
+        loop->owner_self = myr__thread_self();
+        loop->owner_gen = myr__fork_gen;
+    }
+}
+
+int myr__loop_check_full(myr_loop *loop, myr_error *err)
 {
     if (loop == NULL) {
         myr__error_set(err, MYR_EINVAL, 0, NULL, "the loop is NULL");

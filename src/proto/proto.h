@@ -64,9 +64,26 @@ enum {  /* commands */
 /* --------------------------------------------------------- integers (wire.c) */
 /* Read a length-encoded integer at p[0..len). Returns bytes used (1,3,4,9),
  * or 0 if truncated or the first byte is 0xFB/0xFF (not an integer). */
-size_t myr__lenenc_int(const uint8_t *p, size_t len, uint64_t *v);
+size_t myr__lenenc_int_full(const uint8_t *p, size_t len, uint64_t *v);
+static inline size_t myr__lenenc_int(const uint8_t *p, size_t len, uint64_t *v)
+{
+    if (__builtin_expect(len > 0 && p[0] < 0xFB, 1)) {   /* one byte: most values */
+        *v = p[0];
+        return 1;
+    }
+    return myr__lenenc_int_full(p, len, v);
+}
 /* Read a length-encoded string: returns bytes used, 0 if truncated/invalid. */
-size_t myr__lenenc_str(const uint8_t *p, size_t len, const uint8_t **s, uint64_t *slen);
+size_t myr__lenenc_str_full(const uint8_t *p, size_t len, const uint8_t **s, uint64_t *slen);
+static inline size_t myr__lenenc_str(const uint8_t *p, size_t len, const uint8_t **s, uint64_t *slen)
+{
+    if (__builtin_expect(len > 0 && p[0] < 0xFB && (size_t)p[0] < len, 1)) {
+        *s = p + 1;
+        *slen = p[0];
+        return 1 + (size_t)p[0];
+    }
+    return myr__lenenc_str_full(p, len, s, slen);
+}
 /* Append a length-encoded integer / string. 0 or MYR_ENOMEM. */
 int myr__put_lenenc_int(myr__buf *b, uint64_t v);
 int myr__put_lenenc_str(myr__buf *b, const void *s, size_t n);
@@ -292,7 +309,8 @@ typedef struct myr__resp {
     myr__colcache *meta;
 } myr__resp;
 
-/* myr__resp.state while rows may come (myr__resp_rows has work). */
+/* myr__resp.state while rows may come; up to it myr__resp_rows may have
+ * work (a column count, definitions, their EOF, rows). */
 #define MYR__RESP_STATE_ROWS 3
 static inline int myr__resp_in_rows(const myr__resp *r) { return r->state == MYR__RESP_STATE_ROWS; }
 /* The response is complete (its last event was taken). */
@@ -305,6 +323,10 @@ enum {
     MYR__RMODE_BINARY = 1,  /* the same with binary rows (COM_STMT_EXECUTE) */
     MYR__RMODE_PREPARE = 2, /* COM_STMT_PREPARE: prepare OK, parameter and column definitions */
 };
+static inline int myr__resp_fast(const myr__resp *r)
+{
+    return r->state <= MYR__RESP_STATE_ROWS && r->mode != MYR__RMODE_PREPARE;
+}
 
 /* The answer to COM_STMT_PREPARE. */
 typedef struct myr__prep_ok {
@@ -401,15 +423,17 @@ enum {
  * argument). Returns a MYR__RESP_* value, or MYR_EMALFORMED / MYR_ENOMEM. */
 int myr__resp_read(myr__resp *r, const uint8_t *p, size_t len, const myr__sink *s, void *ctx,
                    myr__err *err);
-/* The hot path of a result: while r expects rows, take whole row frames
- * straight from the byte stream in[0..n) (frame headers included; *seq is
- * the sequence id the next frame must carry and is advanced) and hand each
- * row to s, and the EOF/OK that ends the rows to s->end (then it stops:
- * myr__resp_done(r) says whether the response is over, else another result
- * follows). Stops, leaving the rest to the packet reader and
- * myr__resp_read, at anything else: a partial or split frame, an ERR, a
- * sequence id that is off. Returns the bytes used (>= 0) or
- * MYR_EMALFORMED / MYR_ENOMEM. */
+/* The hot path of a result set: while r expects a column count, column
+ * definitions, the EOF after them or rows (not in a PREPARE response),
+ * take whole frames straight from the byte stream in[0..n) (frame headers
+ * included; *seq is the sequence id the next frame must carry and is
+ * advanced) and hand them to s as myr__resp_read would, up to the EOF/OK
+ * that ends the rows (after it, myr__resp_done(r) says whether the response
+ * is over; if it is, it stops there). Stops, leaving the rest to the
+ * packet reader and myr__resp_read, at anything else: a partial or split
+ * frame, an OK or ERR, a packet that does not fit the state, a sequence id
+ * that is off. Returns the bytes used (>= 0) or MYR_EMALFORMED /
+ * MYR_ENOMEM. */
 long myr__resp_rows(myr__resp *r, uint8_t *seq, const uint8_t *in, size_t n, const myr__sink *s,
                     void *ctx);
 

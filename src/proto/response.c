@@ -331,7 +331,8 @@ static void prep_next(myr__resp *r, myr__resp_ev *ev)
     }
 }
 
-_Static_assert(S_ROWS == MYR__RESP_STATE_ROWS && S_DONE == MYR__RESP_STATE_DONE,
+_Static_assert(S_FIRST < S_COLUMN && S_COLUMN < S_COLS_EOF && S_COLS_EOF < S_ROWS &&
+               S_ROWS == MYR__RESP_STATE_ROWS && S_DONE == MYR__RESP_STATE_DONE,
                "proto.h names these states");
 
 /* parse_cols 0: column definitions are not parsed (ev->col unset); the
@@ -555,48 +556,123 @@ int myr__resp_read(myr__resp *r, const uint8_t *p, size_t len, const myr__sink *
     return ev.done ? MYR__RESP_DONE : MYR__RESP_MORE;
 }
 
+/* The start of a result set in the fast path: a column count alone in its
+ * packet (anything else, or a count that is malformed, is the general
+ * path's to classify). 1 if taken, 0 if not. */
+static int first_is_columns(const myr__resp *r, const uint8_t *p, size_t len, uint64_t *ncols)
+{
+    /* A statement's results (definitions recorded or replayed) and every
+     * kind of packet but a count are the general path's. */
+    if (r->mode == MYR__RMODE_PREPARE || r->meta != NULL || p[0] == 0x00 || p[0] == 0xFB ||
+        p[0] == 0xFE)
+        return 0;
+    size_t n = myr__lenenc_int(p, len, ncols);
+    /* With metadata caching a byte follows: 1, the definitions follow. */
+    if (n == 0 || len != n + (r->cache_meta != 0) || *ncols == 0)
+        return 0;
+    return !r->cache_meta || p[n] != 0;
+}
+
+/* Consecutive row frames from in[*pos..n): the tightest loop of a large
+ * result. Stops at the first frame that is not a whole row with the right
+ * sequence id (left at *pos), or after a row the sink paused at. 0,
+ * MYR__SINK_PAUSE or a negative error. */
+static inline __attribute__((always_inline)) int take_rows(myr__resp *r, uint8_t *seq, const uint8_t *in,
+                                                           size_t n, size_t *at, const myr__sink *s,
+                                                           void *ctx)
+{
+    size_t pos = *at, ncols = (size_t)r->ncols;
+    uint8_t sq = *seq;
+    int binary = r->mode == MYR__RMODE_BINARY, rc = 0;
+    while (n - pos > 4) {
+        uint32_t plen = myr__u24(in + pos);
+        if (plen == 0 || plen == MYR__PKT_MAX || in[pos + 3] != sq || n - pos - 4 < plen)
+            break;
+        const uint8_t *payload = in + pos + 4;
+        if (payload[0] >= 0xFE)
+            break;   /* an end of rows or an error */
+        rc = binary ? sink_binrow(ncols, payload, plen, s, ctx) : sink_row(ncols, payload, plen, s, ctx);
+        if (rc < 0)
+            break;
+        sq++;
+        pos += 4 + plen;
+        if (rc == MYR__SINK_PAUSE)
+            break;
+    }
+    *seq = sq;
+    *at = pos;
+    return rc;
+}
+
 long myr__resp_rows(myr__resp *r, uint8_t *seq, const uint8_t *in, size_t n, const myr__sink *s,
                     void *ctx)
 {
-    if (r->state != S_ROWS)
+    if (r->state > S_ROWS || r->mode == MYR__RMODE_PREPARE)
         return 0;
-    size_t pos = 0, ncols = (size_t)r->ncols;
+    size_t pos = 0;
     uint8_t sq = *seq;
+    int deprecate_eof = (r->caps & MYR__CLIENT_DEPRECATE_EOF) != 0;
     while (n - pos > 4) {
+        if (r->state == S_ROWS) {
+            int rc = take_rows(r, &sq, in, n, &pos, s, ctx);
+            if (rc < 0) {
+                *seq = sq;
+                return rc;
+            }
+            if (rc == MYR__SINK_PAUSE) {
+                r->paused = 1;
+                break;
+            }
+            if (n - pos <= 4)
+                break;
+        }
         uint32_t plen = myr__u24(in + pos);
         if (plen == 0 || plen == MYR__PKT_MAX || in[pos + 3] != sq || n - pos - 4 < plen)
             break;
         const uint8_t *payload = in + pos + 4;
         if (payload[0] == 0xFF)
             break;   /* an error: the general path */
-        if (payload[0] == 0xFE) {
-            /* The end of the rows: an EOF, or with DEPRECATE_EOF an OK (a
-             * row starting with 0xFE is 16 MiB or more: a split frame,
-             * which never gets here). As myr__resp_feed's S_ROWS. */
+        int rc;
+        int end = 0;
+        if (r->state == S_ROWS) {
+            /* take_rows stopped here: this is no row. The end of the rows
+             * is an EOF, or with DEPRECATE_EOF an OK (a row starting with
+             * 0xFE is 16 MiB or more: a split frame, which never gets
+             * here). As myr__resp_feed's S_ROWS. */
             myr__ok ok;
-            if (!(r->caps & MYR__CLIENT_DEPRECATE_EOF) && plen >= 9)
-                break;   /* not an EOF: the general path says what it is */
-            if (!(r->caps & MYR__CLIENT_DEPRECATE_EOF))
+            if (payload[0] != 0xFE || (!deprecate_eof && plen >= 9))
+                break;   /* the general path says what it is */
+            if (!deprecate_eof)
                 eof_parse(payload, plen, &ok);
             else if (myr__ok_parse(payload, plen, r->caps, &ok) != 0) {
                 *seq = sq;
                 return MYR_EMALFORMED;
             }
-            int rc = s->end(ctx, &ok);
-            if (rc < 0) {
-                *seq = sq;
-                return rc;
-            }
-            if (rc == MYR__SINK_PAUSE)
-                r->paused = 1;
+            rc = s->end(ctx, &ok);
             r->state = (ok.status & MYR__STATUS_MORE_RESULTS) ? S_FIRST : S_DONE;
             r->sets++;
-            sq++;
-            pos += 4 + plen;
-            break;
+            end = r->state == S_DONE;
+        } else if (r->state == S_COLUMN) {
+            if (r->recording)
+                break;   /* a statement's definitions are recorded: the general path */
+            size_t i = (size_t)r->cols_seen++;
+            if (r->cols_seen == r->ncols)
+                r->state = deprecate_eof ? S_ROWS : S_COLS_EOF;
+            rc = s->column(ctx, i, payload, plen);
+        } else if (r->state == S_COLS_EOF) {
+            if (!myr__is_eof(payload, plen))
+                break;
+            r->state = S_ROWS;
+            rc = 0;
+        } else {   /* S_FIRST */
+            uint64_t ncols;
+            if (!first_is_columns(r, payload, plen, &ncols))
+                break;
+            r->ncols = ncols;
+            r->cols_seen = 0;
+            r->state = S_COLUMN;
+            rc = s->columns(ctx, ncols);
         }
-        int rc = r->mode == MYR__RMODE_BINARY ? sink_binrow(ncols, payload, plen, s, ctx)
-                                              : sink_row(ncols, payload, plen, s, ctx);
         if (rc < 0) {
             *seq = sq;
             return rc;
@@ -607,6 +683,8 @@ long myr__resp_rows(myr__resp *r, uint8_t *seq, const uint8_t *in, size_t n, con
             r->paused = 1;
             break;
         }
+        if (end)
+            break;   /* what follows is the next command's */
     }
     *seq = sq;
     return (long)pos;

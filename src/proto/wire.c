@@ -5,7 +5,7 @@
  */
 #include "proto.h"
 
-size_t myr__lenenc_int(const uint8_t *p, size_t len, uint64_t *v)
+size_t myr__lenenc_int_full(const uint8_t *p, size_t len, uint64_t *v)
 {
     if (len == 0)
         return 0;
@@ -30,7 +30,7 @@ size_t myr__lenenc_int(const uint8_t *p, size_t len, uint64_t *v)
     return 1 + width;
 }
 
-size_t myr__lenenc_str(const uint8_t *p, size_t len, const uint8_t **s, uint64_t *slen)
+size_t myr__lenenc_str_full(const uint8_t *p, size_t len, const uint8_t **s, uint64_t *slen)
 {
     if (len > 0 && p[0] < 0xFB) {   /* the common one-byte length */
         if ((size_t)p[0] > len - 1)

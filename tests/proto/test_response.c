@@ -734,6 +734,41 @@ static void test_resp_rows_fast_path(void **state)
     assert_int_equal(myr__resp_rows(&r, &seq, buf, n, &rec_sink, &rc), MYR_EMALFORMED);
 }
 
+/* The fast path takes a whole result set (count, definitions, their EOF,
+ * rows, the EOF that ends it) in one call, two sets after MORE_RESULTS
+ * too, and leaves what is not a result set (an OK, a PREPARE's answer) to
+ * the general path. */
+static void test_resp_rows_whole_result(void **state)
+{
+    (void)state;
+    myr__resp r;
+    myr__resp_init(&r, CAPS41);
+    rec rc = {0};
+    uint8_t buf[1024];
+    const pkt pkts[] = {P("\x02"), P(COL_ID), P(COL_NAME), P(EOF_PKT), P(ROW_1), P(ROW_NULL), P(EOF_MORE),
+                        P("\x01"), P(COL_ID), P(EOF_PKT), P(EOF_LAST), P(OK_UPDATE)};
+    size_t n = 0, before_ok = 0;
+    for (size_t i = 0; i < sizeof pkts / sizeof pkts[0]; i++) {
+        if (i == 11)
+            before_ok = n;
+        n += frame(buf + n, (uint8_t)(1 + i), &pkts[i]);
+    }
+    uint8_t seq = 1;
+    assert_int_equal(myr__resp_rows(&r, &seq, buf, n, &rec_sink, &rc), (long)before_ok);
+    assert_int_equal(seq, 12);
+    assert_true(myr__resp_done(&r));
+    assert_string_equal(rc.log, "cols(2) col0=id col1=name row[1|alice] row[2|NULL] end(10) "
+                                "cols(1) col0=id end(2) ");
+    /* An OK first, a PREPARE: nothing taken. */
+    myr__resp_init(&r, CAPS41);
+    seq = 12;
+    assert_int_equal(myr__resp_rows(&r, &seq, buf + before_ok, n - before_ok, &rec_sink, &rc), 0);
+    myr__resp_init(&r, CAPS41);
+    r.mode = MYR__RMODE_PREPARE;
+    seq = 1;
+    assert_int_equal(myr__resp_rows(&r, &seq, buf, n, &rec_sink, &rc), 0);
+}
+
 /* A sink may ask the codec to stop (a streaming batch is ready): the
  * event is taken, paused is set, and the rest is read later. */
 static void test_sink_pause(void **state)
@@ -801,6 +836,7 @@ int main(void)
         cmocka_unit_test(test_resp_read_sink_fails),
         cmocka_unit_test(test_resp_rows_fast_path),
         cmocka_unit_test(test_sink_pause),
+        cmocka_unit_test(test_resp_rows_whole_result),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
