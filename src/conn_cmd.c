@@ -334,9 +334,14 @@ myr_future *myr__conn_refuse(myr_conn *c, const myr__cmd_kind *k)
 myr_future *myr__conn_command(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t len,
                               void *ctx)
 {
-    myr_future *refused = myr__conn_refuse(c, k);
-    if (refused != NULL)
-        return refused;
+    /* The usual case checked inline (the loop first: from another thread
+     * nothing else of it may be read); anything else gets its error there. */
+    if (!(c != NULL && myr__loop_check(c->loop, NULL) == 0 && !c->loop->closing && !c->closing &&
+          c->state == MYR__CS_READY)) {
+        myr_future *refused = myr__conn_refuse(c, k);
+        if (refused != NULL)
+            return refused;
+    }
     myr_future *f = myr__future_new(c->loop, (myr__fut_kind)k->fut_kind);
     if (f == NULL)
         return NULL;

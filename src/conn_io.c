@@ -110,11 +110,14 @@ void myr__conn_input(myr_conn *c)
 {
     while (c->state != MYR__CS_DEAD && !c->release_requested && c->parked_cmd == NULL) {
         if (myr__resp_fast(&c->resp)) {   /* a result set's own loop first */
-            c->in.rpos += myr__conn_rows(c, myr__buf_rptr(&c->in), myr__buf_unread(&c->in));
+            size_t used = myr__conn_rows(c, myr__buf_rptr(&c->in), myr__buf_unread(&c->in));
+            c->in.rpos += used;
             if (c->state == MYR__CS_DEAD)
                 return;
             if (c->parked_cmd != NULL)
                 break;   /* a batch is due: the rest waits for its turn */
+            if (used > 0)
+                continue;   /* the next response may be one for it too */
         }
         const uint8_t *payload;
         size_t plen, need = 0;
