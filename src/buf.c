@@ -10,7 +10,8 @@ void myr__buf_init(myr__buf *b) { memset(b, 0, sizeof *b); }
 
 void myr__buf_free(myr__buf *b)
 {
-    myr__free(b->data);
+    if (!b->borrowed)
+        myr__free(b->data);
     memset(b, 0, sizeof *b);
 }
 
@@ -27,6 +28,8 @@ int myr__buf_reserve(myr__buf *b, size_t extra)
 {
     if (b->cap - b->len >= extra)
         return 0;
+    if (b->borrowed)
+        return MYR_ENOMEM;   /* not ours to grow */
     if (b->rpos > 0 && b->cap - (b->len - b->rpos) >= extra) {
         myr__buf_compact(b);
         return 0;

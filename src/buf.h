@@ -12,6 +12,8 @@ typedef struct myr__buf {
     size_t len;    /* bytes written (data[rpos..len) is unread) */
     size_t cap;
     uint8_t pooled;  /* the memory is a block lent by the loop (see myr__loop_buf_take) */
+    uint8_t borrowed; /* a view of memory someone else owns (a receive ring's buffer):
+                         never grown, freed or given to the loop */
 } myr__buf;
 
 static inline size_t myr__buf_unread(const myr__buf *b) { return b->len - b->rpos; }

@@ -172,13 +172,12 @@ static void on_connect(myr_conn *c, int res)
 
 static void conn_complete(ur_owner *o, uint32_t tag, int res, uint32_t flags)
 {
-    (void)flags;
     myr_conn *c = (myr_conn *)o;
     switch (tag) {
     case MYR__TAG_SOCKET: on_socket(c, res); break;
     case MYR__TAG_CONNECT: on_connect(c, res); break;
     case MYR__TAG_SEND:
-    case MYR__TAG_RECV: c->tp->complete(c, tag, res); break;
+    case MYR__TAG_RECV: c->tp->complete(c, tag, res, flags); break;
     default: break;
     }
 }

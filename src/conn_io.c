@@ -35,6 +35,11 @@ void myr__conn_lost(myr_conn *c, int err)
 
 /* ------------------------------------------------------------------- I/O */
 
+static void read_timer(myr_conn *c)
+{
+    ur_timer_start(c->loop->ur, &c->timer, ur_now_ns() + (uint64_t)c->opts.read_timeout_ms * 1000000u);
+}
+
 /* Before the tick's submit: queued bytes to the transport (if the window
  * lets them go), and a recv while input is expected. */
 void myr__conn_flush(myr_conn *c)
@@ -69,8 +74,9 @@ void myr__conn_flush(myr_conn *c)
         if (rc > 0)
             myr__conn_handed(c);
     }
-    if (myr__conn_wants_input(c)) {
-        int rc = c->tp->recv(c);
+    int want = myr__conn_wants_input(c);
+    if (want || (c->state == MYR__CS_READY && c->parked_cmd == NULL)) {
+        int rc = c->tp->recv(c, !want);
         if (rc < 0) {
             if (rc == MYR_ENOMEM)
                 myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory for a receive buffer");
@@ -79,9 +85,11 @@ void myr__conn_flush(myr_conn *c)
                              "cannot queue a receive: %s", myr_strerror(rc));
             return;
         }
-        if (rc > 0 && c->opts.read_timeout_ms > 0 && c->state == MYR__CS_READY)
-            ur_timer_start(c->loop->ur, &c->timer,
-                           ur_now_ns() + (uint64_t)c->opts.read_timeout_ms * 1000000u);
+        /* The read timeout counts silence while an answer is awaited:
+         * from here, and again from each arrival (myr__conn_input). */
+        if (want && c->opts.read_timeout_ms > 0 && c->state == MYR__CS_READY &&
+            (rc > 0 || !ur_timer_armed(&c->timer)))
+            read_timer(c);
     }
 }
 
@@ -160,8 +168,68 @@ void myr__conn_input(myr_conn *c)
         myr__loop_buf_give(c->loop, &c->in);
         myr__loop_buf_give(c->loop, &c->out);
         c->tp->idle(c);
+    } else if (c->opts.read_timeout_ms > 0 && c->state == MYR__CS_READY && c->awaiting > 0) {
+        read_timer(c);   /* bytes came: the silence starts again */
     }
     myr__conn_kick(c);   /* re-arm the recv / let held commands go */
+}
+
+static int parsing(const myr_conn *c)
+{
+    return c->state != MYR__CS_DEAD && !c->release_requested;
+}
+
+/* Keep a copy of n bytes at the end of c->in (want: room to reserve, at
+ * least n). 0, or -1 when the connection failed for want of memory. */
+static int keep(myr_conn *c, const uint8_t *p, size_t n, size_t want)
+{
+    if (myr__buf_reserve(&c->in, want) != 0) {
+        myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory for a receive buffer");
+        return -1;
+    }
+    memcpy(c->in.data + c->in.len, p, n);
+    c->in.len += n;
+    return 0;
+}
+
+void myr__conn_input_lent(myr_conn *c, const uint8_t *p, size_t n)
+{
+    size_t off = 0;
+    /* A frame begun in an earlier buffer waits in c->in: complete it with
+     * the bytes it lacks (the only ones copied), parse, go on. */
+    while (off < n && myr__buf_unread(&c->in) > 0 && parsing(c)) {
+        size_t have = myr__buf_unread(&c->in), take = n - off;
+        if (c->parked_cmd == NULL && c->need > have && c->need - have < take)
+            take = c->need - have;
+        if (keep(c, p + off, take, take) < 0)
+            return;
+        off += take;
+        if (c->parked_cmd != NULL)
+            return;   /* parsing waits for the batch's turn: the bytes wait in c->in */
+        myr__conn_input(c);
+    }
+    if (off == n || !parsing(c))
+        return;
+    if (c->parked_cmd != NULL) {
+        (void)keep(c, p + off, n - off, n - off);
+        return;
+    }
+    /* The rest is parsed where it lies; c->in (empty) is set aside. */
+    myr__buf own = c->in;
+    myr__buf_init(&c->in);
+    c->in.data = (uint8_t *)(uintptr_t)(p + off);
+    c->in.len = c->in.cap = n - off;
+    c->in.borrowed = 1;
+    myr__conn_input(c);
+    const uint8_t *rest = myr__buf_rptr(&c->in);
+    size_t left = myr__buf_unread(&c->in);
+    c->in = own;
+    if (left > 0 && parsing(c)) {
+        size_t want = c->parked_cmd == NULL && c->need > left ? c->need : left;
+        (void)keep(c, rest, left, want);
+    } else if (c->ncmds == 0) {
+        myr__loop_buf_give(c->loop, &c->in);
+    }
 }
 
 void myr__conn_deliver(myr_conn *c)

@@ -66,6 +66,8 @@ struct myr_loop {
     unsigned owner_gen;         /* myr__fork_gen then */
     unsigned n_iobufs, cap_iobufs;
     unsigned lent_iobufs;       /* blocks held by connections */
+    ur_bufring *bufring;        /* receive buffers shared by the connections (lazily) */
+    uint8_t bufring_failed;     /* the kernel has none: each receive brings its buffer */
 
     /* Futures. A future of this loop is on exactly one of these lists:
      * `pending` while unresolved (so that myr_loop_free can resolve what
@@ -137,6 +139,13 @@ int myr__loop_can_block(myr_loop *loop, myr_error *err);
  * loop whose connections all went idle holds 1 MiB at most. */
 #define MYR__IOBUF_KEEP 64u
 int myr__loop_buf_take(myr_loop *loop, myr__buf *b);
+/* The loop's receive ring (created on first use; engine-owned, freed with
+ * the ring): plaintext receives stay armed on it, idle connections too, and
+ * take a buffer only while bytes arrive. NULL where the kernel has no
+ * provided-buffer rings. 256 x 16 KiB: only pages bytes landed in count. */
+#define MYR__RECV_BUFS 256u
+#define MYR__RECV_BUF_SIZE 16384u
+ur_bufring *myr__loop_bufring(myr_loop *loop);
 void myr__loop_buf_give(myr_loop *loop, myr__buf *b);
 void myr__loop_release_deferred(myr_loop *loop);
 
@@ -440,6 +449,8 @@ struct myr_conn {
     uint64_t send_id, recv_id;
     uint8_t send_busy, recv_busy;
     uint8_t send_quiet;         /* the send in flight is quiet (ur_send_quiet) */
+    uint8_t recv_ring;          /* the recv in flight is a multishot on the loop's ring */
+    uint8_t recv_stop;          /* it is being canceled (parked: backpressure) */
 
     /* commands, oldest first; the head owns the response being read */
     myr__cmd *cmd_head, *cmd_tail;

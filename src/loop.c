@@ -128,11 +128,15 @@ int myr__loop_buf_take(myr_loop *loop, myr__buf *b)
 
 void myr__loop_buf_give(myr_loop *loop, myr__buf *b)
 {
-    if (b->cap == 0 || b->rpos != b->len)
+    if (b->cap == 0 || b->rpos != b->len || b->borrowed)
         return;
     if (b->pooled) {
         loop->lent_iobufs--;
         b->pooled = 0;
+        /* Shrink with the number lent: after a burst of busy connections
+         * the cache does not keep the burst's blocks once they are idle. */
+        while (loop->n_iobufs > MYR__IOBUF_KEEP + loop->lent_iobufs)
+            myr__free(loop->iobufs[--loop->n_iobufs]);
     }
     if (b->cap != MYR__IOBUF_SIZE || loop->n_iobufs >= MYR__IOBUF_KEEP + loop->lent_iobufs) {
         myr__buf_free(b);
@@ -150,6 +154,14 @@ void myr__loop_buf_give(myr_loop *loop, myr__buf *b)
     }
     loop->iobufs[loop->n_iobufs++] = b->data;
     myr__buf_init(b);
+}
+
+ur_bufring *myr__loop_bufring(myr_loop *loop)
+{
+    if (loop->bufring == NULL && !loop->bufring_failed &&
+        ur_bufring_new(loop->ur, 0, MYR__RECV_BUFS, MYR__RECV_BUF_SIZE, &loop->bufring) < 0)
+        loop->bufring_failed = 1;   /* an old kernel: receives into buffers of their own */
+    return loop->bufring;
 }
 
 /* The dirty list is first in, first out: connections are flushed in the

@@ -26,11 +26,14 @@ struct myr__transport {
      * when it took the bytes (c->out is then empty), 0 when busy (try again
      * after the next myr__conn_sent), or a negative error (nothing queued). */
     int (*flush)(myr_conn *c);
-    /* Make sure a receive into c->in is armed. Returns 1 when it armed a
-     * new one, 0 when one was already armed, or a negative error. */
-    int (*recv)(myr_conn *c);
+    /* Make sure a receive is armed. idle: no input is expected, arm one
+     * only if it holds no buffer while the socket is quiet (so that a
+     * server closing an idle connection is noticed at once). Returns 1 when
+     * it armed a new one, 0 when one was already armed (or none for idle),
+     * or a negative error. */
+    int (*recv)(myr_conn *c, int idle);
     /* A completion of one of its ops (MYR__TAG_SEND / MYR__TAG_RECV). */
-    void (*complete)(myr_conn *c, uint32_t tag, int res);
+    void (*complete)(myr_conn *c, uint32_t tag, int res, uint32_t cqe_flags);
     /* The connection died: cancel what is in flight (completions still come). */
     void (*abort)(myr_conn *c);
     /* The connection is idle: give buffers back to the loop. */
@@ -64,6 +67,11 @@ extern const myr__transport myr__transport_tls;
 /* What a transport reports (implemented in conn.c). */
 /* New bytes are in c->in. */
 void myr__conn_input(myr_conn *c);
+/* n bytes arrived in memory the connection may not keep (a receive ring's
+ * buffer): parsed in place; what must wait (the start of a frame, or all
+ * of it while parked) is copied into c->in. The memory can go back when
+ * this returns. */
+void myr__conn_input_lent(myr_conn *c, const uint8_t *p, size_t n);
 /* n bytes of plaintext were taken by the kernel (n may be 0: the transport
  * can take more now, e.g. its TLS handshake is over). */
 void myr__conn_sent(myr_conn *c, size_t n);

@@ -1,8 +1,10 @@
 /*
  * src/transport_plain.c -- the plaintext transport (TCP or Unix socket): at
  * most one send and one recv in flight; a send takes everything queued so
- * far (pipelined commands leave together); the receive buffer is lent by
- * the loop while the connection is busy and given back when it is idle.
+ * far (pipelined commands leave together). Receives: a multishot on the
+ * loop's buffer ring, armed idle or busy, bytes parsed in place
+ * (myr__conn_input_lent); where the kernel has no buffer rings, a receive
+ * into a buffer lent by the loop while the connection is busy.
  */
 #include <errno.h>
 #include <sys/socket.h>
@@ -53,10 +55,28 @@ static int plain_flush(myr_conn *c)
     return rc < 0 ? rc : 1;
 }
 
-static int plain_recv(myr_conn *c)
+static int plain_recv(myr_conn *c, int idle)
 {
     if (c->recv_busy)
         return 0;
+    ur_bufring *br = myr__loop_bufring(c->loop);
+    if (br != NULL) {
+        /* Receives on the loop's ring hold no buffer while the socket is
+         * quiet. READY: one multishot, armed idle or not (a server that
+         * closes is noticed at once). Before: one at a time, so that none
+         * is armed when TLS takes the socket over after the greeting. */
+        int rc = ur_recv_ring(&c->owner, MYR__TAG_RECV, c->fd, br, c->state == MYR__CS_READY,
+                              &c->recv_id);
+        if (rc < 0)
+            return rc;
+        c->recv_busy = 1;
+        c->recv_ring = 1;
+        c->recv_stop = 0;
+        return 1;
+    }
+    if (idle)
+        return 0;   /* a receive of our own would hold a buffer */
+    c->recv_ring = 0;
     size_t want = RECV_MIN;
     size_t unread = myr__buf_unread(&c->in);
     if (c->need > unread && c->need - unread > want)
@@ -120,10 +140,52 @@ static void on_recv(myr_conn *c, int res)
     myr__conn_input(c);
 }
 
-static void plain_complete(myr_conn *c, uint32_t tag, int res)
+/* A completion of the multishot receive on the loop's ring. */
+static void on_ring_recv(myr_conn *c, int res, uint32_t flags)
+{
+    ur_bufring *br = c->loop->bufring;
+    int more = (flags & UR_CQE_MORE) != 0;
+    if (!more)
+        c->recv_busy = 0;
+    unsigned bid;
+    uint8_t *data = ur_bufring_get(br, flags, &bid);
+    if (data != NULL) {
+        if (res > 0 && c->state != MYR__CS_DEAD)
+            myr__conn_input_lent(c, data, (size_t)res);
+        ur_bufring_put(br, bid);   /* its bytes are parsed or copied */
+        if (c->state == MYR__CS_DEAD)
+            return;
+        if (!more) {
+            c->recv_stop = 0;
+            myr__conn_kick(c);   /* it ended: arm another */
+        } else if (c->parked_cmd != NULL && !c->recv_stop) {
+            /* Parked: rows wait for the application. Stop reading, so the
+             * server waits instead of the memory growing; the bytes that
+             * still come before the cancel lands are kept in c->in. */
+            c->recv_stop = 1;
+            (void)ur_cancel(c->loop->ur, c->recv_id);
+        }
+        return;
+    }
+    if (more || c->state == MYR__CS_DEAD)
+        return;
+    int stopped = c->recv_stop;
+    c->recv_stop = 0;
+    if (res == -ENOBUFS || (res == -ECANCELED && stopped) || res > 0) {
+        /* The ring was empty when bytes came (they wait in the socket), or
+         * we stopped it: arm again when the connection wants input. */
+        myr__conn_kick(c);
+        return;
+    }
+    myr__conn_lost(c, res < 0 ? -res : 0);
+}
+
+static void plain_complete(myr_conn *c, uint32_t tag, int res, uint32_t cqe_flags)
 {
     if (tag == MYR__TAG_SEND)
         on_send(c, res);
+    else if (c->recv_ring)
+        on_ring_recv(c, res, cqe_flags);
     else
         on_recv(c, res);
 }

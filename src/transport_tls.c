@@ -478,10 +478,10 @@ static void on_send(myr_conn *c, int res)
 
 /* ---------------------------------------------------------- receiving */
 
-static int tls_recv(myr_conn *c)
+static int tls_recv(myr_conn *c, int idle)
 {
     struct myr__tls *t = c->tls;
-    if (c->recv_busy)
+    if (c->recv_busy || idle)
         return 0;
     size_t want = RECV_MIN;
     size_t unread = myr__buf_unread(&c->in);
@@ -594,8 +594,9 @@ static void on_recv(myr_conn *c, int res)
         myr__conn_kick(c);
 }
 
-static void tls_complete(myr_conn *c, uint32_t tag, int res)
+static void tls_complete(myr_conn *c, uint32_t tag, int res, uint32_t cqe_flags)
 {
+    (void)cqe_flags;
     if (tag == MYR__TAG_SEND)
         on_send(c, res);
     else

@@ -369,6 +369,7 @@ void ur_loop_free(ur_loop *l)
     if (l->evfd >= 0)
         close(l->evfd);
     ur__slots_free(l);
+    ur__bufrings_free(l);
     ur__free(l->qops);
     for (size_t i = 0; i < l->nheap; i++)
         l->heap[i]->heap_index = (size_t)-1;   /* ur_timer_armed() stays truthful */

@@ -10,7 +10,7 @@
 
 /* Take a slot and an SQE for an op of o; on failure nothing is held. The
  * thread check comes first: from the wrong thread nothing is touched. */
-static struct io_uring_sqe *op_begin(ur_owner *o, uint32_t tag, uint32_t *idx, int *err)
+struct io_uring_sqe *ur__op_begin(ur_owner *o, uint32_t tag, uint32_t *idx, int *err)
 {
     if (o == NULL || o->loop == NULL || o->on_complete == NULL) {
         *err = -EINVAL;
@@ -32,7 +32,7 @@ static struct io_uring_sqe *op_begin(ur_owner *o, uint32_t tag, uint32_t *idx, i
 }
 
 /* The op is prepared: name it and count it. */
-static int op_commit(ur_owner *o, uint32_t idx, struct io_uring_sqe *sqe, uint64_t *id)
+int ur__op_commit(ur_owner *o, uint32_t idx, struct io_uring_sqe *sqe, uint64_t *id)
 {
     uint64_t ud = ur__udata(o->loop, idx);
     io_uring_sqe_set_data64(sqe, ud);
@@ -47,11 +47,11 @@ int ur_socket(ur_owner *o, uint32_t tag, int domain, int type, int protocol, uin
 {
     uint32_t idx;
     int err;
-    struct io_uring_sqe *sqe = op_begin(o, tag, &idx, &err);
+    struct io_uring_sqe *sqe = ur__op_begin(o, tag, &idx, &err);
     if (sqe == NULL)
         return err;
     io_uring_prep_socket(sqe, domain, type, protocol, 0);
-    return op_commit(o, idx, sqe, id);
+    return ur__op_commit(o, idx, sqe, id);
 }
 
 int ur_connect(ur_owner *o, uint32_t tag, int fd, const struct sockaddr *addr, socklen_t len, uint64_t *id)
@@ -60,7 +60,7 @@ int ur_connect(ur_owner *o, uint32_t tag, int fd, const struct sockaddr *addr, s
         return -EINVAL;
     uint32_t idx;
     int err;
-    struct io_uring_sqe *sqe = op_begin(o, tag, &idx, &err);
+    struct io_uring_sqe *sqe = ur__op_begin(o, tag, &idx, &err);
     if (sqe == NULL)
         return err;
     /* The kernel reads the address when the SQE is submitted, which is after
@@ -68,7 +68,7 @@ int ur_connect(ur_owner *o, uint32_t tag, int fd, const struct sockaddr *addr, s
     ur_slot *s = ur__slot(o->loop, idx);
     memcpy(&s->addr, addr, len);
     io_uring_prep_connect(sqe, fd, (struct sockaddr *)&s->addr, len);
-    return op_commit(o, idx, sqe, id);
+    return ur__op_commit(o, idx, sqe, id);
 }
 
 int ur_send(ur_owner *o, uint32_t tag, int fd, const void *buf, size_t len, int msg_flags, uint64_t *id)
@@ -77,11 +77,11 @@ int ur_send(ur_owner *o, uint32_t tag, int fd, const void *buf, size_t len, int 
         return -EINVAL;   /* the SQE's length is 32 bits */
     uint32_t idx;
     int err;
-    struct io_uring_sqe *sqe = op_begin(o, tag, &idx, &err);
+    struct io_uring_sqe *sqe = ur__op_begin(o, tag, &idx, &err);
     if (sqe == NULL)
         return err;
     io_uring_prep_send(sqe, fd, buf, len, msg_flags);
-    return op_commit(o, idx, sqe, id);
+    return ur__op_commit(o, idx, sqe, id);
 }
 
 int ur_send_quiet(ur_owner *o, uint32_t tag, int fd, const void *buf, size_t len, int msg_flags,
@@ -104,7 +104,7 @@ int ur_send_quiet(ur_owner *o, uint32_t tag, int fd, const void *buf, size_t len
     }
     uint32_t idx;
     int err;
-    struct io_uring_sqe *sqe = op_begin(o, tag, &idx, &err);
+    struct io_uring_sqe *sqe = ur__op_begin(o, tag, &idx, &err);
     if (sqe == NULL)
         return err;
     /* MSG_DONTWAIT: the kernel tries the send once, inline, when the SQE is
@@ -117,7 +117,7 @@ int ur_send_quiet(ur_owner *o, uint32_t tag, int fd, const void *buf, size_t len
     s->quiet = true;
     s->qlen = (uint32_t)len;
     l->quiet++;
-    int rc = op_commit(o, idx, sqe, id);
+    int rc = ur__op_commit(o, idx, sqe, id);
     l->qops[l->nq++] = ur__udata(l, idx);
     return rc;
 }
@@ -128,11 +128,11 @@ int ur_recv(ur_owner *o, uint32_t tag, int fd, void *buf, size_t len, int msg_fl
         return -EINVAL;
     uint32_t idx;
     int err;
-    struct io_uring_sqe *sqe = op_begin(o, tag, &idx, &err);
+    struct io_uring_sqe *sqe = ur__op_begin(o, tag, &idx, &err);
     if (sqe == NULL)
         return err;
     io_uring_prep_recv(sqe, fd, buf, len, msg_flags);
-    return op_commit(o, idx, sqe, id);
+    return ur__op_commit(o, idx, sqe, id);
 }
 
 int ur_read(ur_owner *o, uint32_t tag, int fd, void *buf, size_t len, uint64_t *id)
@@ -141,23 +141,23 @@ int ur_read(ur_owner *o, uint32_t tag, int fd, void *buf, size_t len, uint64_t *
         return -EINVAL;
     uint32_t idx;
     int err;
-    struct io_uring_sqe *sqe = op_begin(o, tag, &idx, &err);
+    struct io_uring_sqe *sqe = ur__op_begin(o, tag, &idx, &err);
     if (sqe == NULL)
         return err;
     /* Offset -1: the file position, the only meaning for pipes and eventfds. */
     io_uring_prep_read(sqe, fd, buf, (unsigned)len, (uint64_t)-1);
-    return op_commit(o, idx, sqe, id);
+    return ur__op_commit(o, idx, sqe, id);
 }
 
 int ur_close(ur_owner *o, uint32_t tag, int fd, uint64_t *id)
 {
     uint32_t idx;
     int err;
-    struct io_uring_sqe *sqe = op_begin(o, tag, &idx, &err);
+    struct io_uring_sqe *sqe = ur__op_begin(o, tag, &idx, &err);
     if (sqe == NULL)
         return err;
     io_uring_prep_close(sqe, fd);
-    return op_commit(o, idx, sqe, id);
+    return ur__op_commit(o, idx, sqe, id);
 }
 
 int ur_cancel(ur_loop *loop, uint64_t id)

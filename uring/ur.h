@@ -63,6 +63,7 @@
 typedef struct ur_loop ur_loop;
 typedef struct ur_owner ur_owner;
 typedef struct ur_timer ur_timer;
+typedef struct ur_bufring ur_bufring;
 
 /* Completion of one operation: tag is what the owner passed when it queued
  * it; res/flags are the CQE's. Called from ur_loop_tick(). */
@@ -194,6 +195,31 @@ int ur_send(ur_owner *o, uint32_t tag, int fd, const void *buf, size_t len, int 
 int ur_send_quiet(ur_owner *o, uint32_t tag, int fd, const void *buf, size_t len, int msg_flags,
                   uint64_t *id);
 int ur_recv(ur_owner *o, uint32_t tag, int fd, void *buf, size_t len, int msg_flags, uint64_t *id);
+/* A completion with this flag (IORING_CQE_F_MORE) is not its op's last. */
+#define UR_CQE_MORE 2u
+
+/* Provided buffers. A buffer ring of loop: nbufs buffers (a power of two,
+ * at most 32768) of size bytes each, group id bgid (unique per loop),
+ * registered with the kernel (5.19+; -EINVAL or -ENOENT before) and freed
+ * by ur_loop_free. 0 and *out, or -errno. Receives armed with
+ * ur_recv_ring take a buffer only when bytes arrive, so a quiet socket
+ * holds none; a completion with data carries its buffer
+ * (ur_bufring_get), which the owner gives back (ur_bufring_put) as soon as
+ * it has taken what it needs from it: an owner that keeps buffers starves
+ * every receive of the loop. */
+int ur_bufring_new(ur_loop *loop, uint16_t bgid, unsigned nbufs, unsigned size, ur_bufring **out);
+/* The buffer a completion carries (its bytes are the first res), its id in
+ * *bid; NULL when the completion carries none (errors, end of stream). */
+uint8_t *ur_bufring_get(const ur_bufring *br, uint32_t cqe_flags, unsigned *bid);
+void ur_bufring_put(ur_bufring *br, unsigned bid);
+unsigned ur_bufring_size(const ur_bufring *br);
+/* A receive into a buffer of br. multishot: it stays armed, one completion
+ * per buffer filled (IORING_CQE_F_MORE set while it goes on); it ends with
+ * a completion without F_MORE: the end of the stream (res 0), an error,
+ * -ENOBUFS when data came and the ring was empty (nothing is lost: arm
+ * again once buffers are back), -ECANCELED, or sometimes for no reason the
+ * owner needs to know (arm again). Otherwise one completion. */
+int ur_recv_ring(ur_owner *o, uint32_t tag, int fd, ur_bufring *br, int multishot, uint64_t *id);
 int ur_read(ur_owner *o, uint32_t tag, int fd, void *buf, size_t len, uint64_t *id);
 int ur_close(ur_owner *o, uint32_t tag, int fd, uint64_t *id);
 /* Cancel one operation by id; the canceled op completes with -ECANCELED

@@ -76,6 +76,8 @@ struct ur_loop {
     uint64_t *qops;
     uint32_t nq, nqsub, capq;
 
+    ur_bufring *bufrings;   /* provided-buffer rings (bufring.c), freed with the loop */
+
     ur_timer **heap;        /* min-heap on deadline_ns */
     size_t nheap, heap_cap;
 };
@@ -106,6 +108,14 @@ void ur__slots_free(ur_loop *l);
 /* Deliver one CQE: generation check, owner callback, inflight accounting,
  * on_release. Returns 1 when an owner was called back, else 0. */
 int ur__dispatch(ur_loop *l, uint64_t user_data, int res, uint32_t flags);
+
+/* Ops (ops.c): take a slot and an SQE for an op of o (on failure nothing
+ * is held; the thread check comes first), then, once the SQE is prepared,
+ * name it and count it. */
+struct io_uring_sqe *ur__op_begin(ur_owner *o, uint32_t tag, uint32_t *idx, int *err);
+int ur__op_commit(ur_owner *o, uint32_t idx, struct io_uring_sqe *sqe, uint64_t *id);
+/* Unmap the loop's buffer rings (after the ring is gone). */
+void ur__bufrings_free(ur_loop *l);
 
 /* Setup flags ur_loop_new() may try, ANDed with its wish list (default all):
  * tests clear bits to run the same checks on the fallback configurations. */
