@@ -504,7 +504,13 @@ MYR_API uint32_t myr_conn_thread_id(const myr_conn *c);
 /* The server status bits (MYR_SERVER_STATUS_*, below) of the connection's
  * last OK or end of result set: in a transaction, NO_BACKSLASH_ESCAPES, ... */
 MYR_API unsigned myr_conn_server_status(const myr_conn *c);
-/* 1 while usable, 0 once the connection died or was closed. */
+/* 1 while usable, 0 once the connection died or was closed. An idle
+ * connection keeps a receive armed (holding no buffer), so a server that
+ * closes it (KILL, wait_timeout, restart) is noticed as soon as the loop
+ * runs: this turns 0 and the next command fails at once with MYR_EGONE,
+ * mysql_errno 2006, "Server has gone away (the server closed the
+ * connection while it was idle)". (Where the kernel has no provided-buffer
+ * rings, before 5.19, it is noticed by the next command instead.) */
 MYR_API int myr_conn_alive(const myr_conn *c);
 /* TLS of the connection: protocol ("TLSv1.3") and cipher suite names, ""
  * for a plaintext connection (static or connection-owned strings). */

@@ -237,8 +237,9 @@ void myr__conn_response(myr_conn *c, const uint8_t *p, size_t len)
         myr__err e;
         if (myr__is_err(p, len) && myr__err_parse(p, len, c->caps, &e) == 0) {
             myr_error err;
-            myr__error_set(&err, MYR_EGONE, e.code, e.sqlstate, "%.*s", (int)e.message_len,
-                           (const char *)e.message);
+            myr__error_set(&err, MYR_EGONE, e.code, e.sqlstate,
+                           "the server closed the connection while it was idle: %.*s",
+                           (int)e.message_len, (const char *)e.message);
             myr__conn_die(c, &err);
         } else {
             myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (unsolicited data)");

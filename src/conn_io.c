@@ -29,8 +29,13 @@ void myr__conn_lost(myr_conn *c, int err)
                      "Lost connection to server at 'reading authorization packet' (%s)", why);
     else if (c->ncmds > 0)
         myr__conn_fail_os(c, MYR_ECONNLOST, 2013, err, "Lost connection to server during query (%s)", why);
+    else if (err == 0)
+        myr__conn_fail(c, MYR_EGONE, 2006, "the server closed the connection while it was idle");
+    else if (err == ECONNRESET)   /* an abortive close, e.g. MariaDB's wait_timeout */
+        myr__conn_fail_os(c, MYR_EGONE, 2006, err,
+                          "the server closed the connection while it was idle (%s)", why);
     else
-        myr__conn_fail_os(c, MYR_EGONE, 2006, err, "Server has gone away (%s)", why);
+        myr__conn_fail_os(c, MYR_EGONE, 2006, err, "the connection broke while it was idle (%s)", why);
 }
 
 /* ------------------------------------------------------------------- I/O */
@@ -38,6 +43,16 @@ void myr__conn_lost(myr_conn *c, int err)
 static void read_timer(myr_conn *c)
 {
     ur_timer_start(c->loop->ur, &c->timer, ur_now_ns() + (uint64_t)c->opts.read_timeout_ms * 1000000u);
+}
+
+int myr__conn_multishot_ok(const myr_conn *c)
+{
+    if (c->state != MYR__CS_READY)
+        return 0;
+    for (const myr__cmd *cmd = c->cmd_head; cmd != NULL; cmd = cmd->next)
+        if (cmd->kind->rows_waiting != NULL)
+            return 0;
+    return 1;
 }
 
 /* Before the tick's submit: queued bytes to the transport (if the window
@@ -56,6 +71,14 @@ void myr__conn_flush(myr_conn *c)
                 return;
             }
             c->out.len -= keep;
+        }
+        if (c->recv_busy && c->recv_multi && !c->recv_stop && !myr__conn_multishot_ok(c)) {
+            /* A streaming command leaves: its rows must wait in the socket
+             * while the application has not taken a batch, which a
+             * multishot would not do. Canceled before the send goes (the
+             * cancel's SQE is first), one-shot receives follow. */
+            c->recv_stop = 1;
+            (void)ur_cancel(c->loop->ur, c->recv_id);
         }
         int rc = c->tp->flush(c);
         if (keep > 0) {

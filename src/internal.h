@@ -449,7 +449,8 @@ struct myr_conn {
     uint64_t send_id, recv_id;
     uint8_t send_busy, recv_busy;
     uint8_t send_quiet;         /* the send in flight is quiet (ur_send_quiet) */
-    uint8_t recv_ring;          /* the recv in flight is a multishot on the loop's ring */
+    uint8_t recv_ring;          /* the recv in flight is on the loop's ring */
+    uint8_t recv_multi;         /* ... and a multishot */
     uint8_t recv_stop;          /* it is being canceled (parked: backpressure) */
 
     /* commands, oldest first; the head owns the response being read */

@@ -57,6 +57,11 @@ struct myr__transport {
     uint8_t secure;
 };
 
+/* May the connection's receive be a multishot? READY, and no streaming
+ * command queued (a stream's rows must stay in the socket while parked:
+ * one receive at a time then). */
+int myr__conn_multishot_ok(const myr_conn *c);
+
 /* The abort of both socket transports (transport_plain.c): cancel the
  * connection's send and recv, shut the socket down. */
 void myr__socket_abort(myr_conn *c);

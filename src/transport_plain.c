@@ -38,7 +38,8 @@ static int send_sending(myr_conn *c, int quiet)
 static int out_answered(const myr_conn *c)
 {
     const myr__cmd *t = c->cmd_tail;
-    return c->state == MYR__CS_READY && t != NULL && t->kind->reply && t->end_pos == c->queued_pos;
+    return c->state == MYR__CS_READY && t != NULL && t->kind->reply && t->end_pos == c->queued_pos &&
+           myr__conn_held_bytes(c) == 0;   /* a held command stays behind: not this send */
 }
 
 static int plain_flush(myr_conn *c)
@@ -62,15 +63,17 @@ static int plain_recv(myr_conn *c, int idle)
     ur_bufring *br = myr__loop_bufring(c->loop);
     if (br != NULL) {
         /* Receives on the loop's ring hold no buffer while the socket is
-         * quiet. READY: one multishot, armed idle or not (a server that
-         * closes is noticed at once). Before: one at a time, so that none
-         * is armed when TLS takes the socket over after the greeting. */
-        int rc = ur_recv_ring(&c->owner, MYR__TAG_RECV, c->fd, br, c->state == MYR__CS_READY,
+         * quiet; armed idle or not (a server that closes is noticed at
+         * once). READY: a multishot, unless a stream is queued. Before: one
+         * at a time, so that none is armed when TLS takes the socket over
+         * after the greeting. */
+        int rc = ur_recv_ring(&c->owner, MYR__TAG_RECV, c->fd, br, myr__conn_multishot_ok(c),
                               &c->recv_id);
         if (rc < 0)
             return rc;
         c->recv_busy = 1;
         c->recv_ring = 1;
+        c->recv_multi = (uint8_t)myr__conn_multishot_ok(c);
         c->recv_stop = 0;
         return 1;
     }
@@ -171,7 +174,9 @@ static void on_ring_recv(myr_conn *c, int res, uint32_t flags)
         return;
     int stopped = c->recv_stop;
     c->recv_stop = 0;
-    if (res == -ENOBUFS || (res == -ECANCELED && stopped) || res > 0) {
+    /* Parked: bytes before the end wait in c->in; the receive armed once
+     * they are parsed finds the end again. */
+    if (res == -ENOBUFS || (res == -ECANCELED && stopped) || res > 0 || c->parked_cmd != NULL) {
         /* The ring was empty when bytes came (they wait in the socket), or
          * we stopped it: arm again when the connection wants input. */
         myr__conn_kick(c);

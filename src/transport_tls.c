@@ -481,8 +481,26 @@ static void on_send(myr_conn *c, int res)
 static int tls_recv(myr_conn *c, int idle)
 {
     struct myr__tls *t = c->tls;
-    if (c->recv_busy || idle)
+    if (c->recv_busy)
         return 0;
+    ur_bufring *br = myr__loop_bufring(c->loop);
+    if (br != NULL) {
+        /* On the loop's ring, as the plaintext transport: a multishot once
+         * READY (idle too), one at a time before; the ciphertext is copied
+         * into cin for wolfSSL. */
+        int rc = ur_recv_ring(&c->owner, MYR__TAG_RECV, c->fd, br, myr__conn_multishot_ok(c),
+                              &c->recv_id);
+        if (rc < 0)
+            return rc;
+        c->recv_busy = 1;
+        c->recv_ring = 1;
+        c->recv_multi = (uint8_t)myr__conn_multishot_ok(c);
+        c->recv_stop = 0;
+        return 1;
+    }
+    if (idle)
+        return 0;   /* a receive of our own would hold a buffer */
+    c->recv_ring = 0;
     size_t want = RECV_MIN;
     size_t unread = myr__buf_unread(&c->in);
     if (c->need > unread && c->need - unread > want)
@@ -538,6 +556,8 @@ static long decrypt(myr_conn *c)
     }
 }
 
+static void received(myr_conn *c);
+
 static void on_recv(myr_conn *c, int res)
 {
     struct myr__tls *t = c->tls;
@@ -552,6 +572,69 @@ static void on_recv(myr_conn *c, int res)
         t->eof = 1;
     else
         t->cin.len += (size_t)res;
+    received(c);
+}
+
+/* A completion of the receive on the loop's ring. */
+static void on_ring_recv(myr_conn *c, int res, uint32_t flags)
+{
+    struct myr__tls *t = c->tls;
+    ur_bufring *br = c->loop->bufring;
+    int more = (flags & UR_CQE_MORE) != 0;
+    if (!more)
+        c->recv_busy = 0;
+    unsigned bid;
+    uint8_t *data = ur_bufring_get(br, flags, &bid);
+    if (data != NULL) {
+        int keep = res > 0 && c->state != MYR__CS_DEAD;
+        if (keep) {
+            if (t->cin.rpos == t->cin.len)
+                myr__buf_reset(&t->cin);
+            if (((size_t)res > MYR__IOBUF_SIZE || myr__loop_buf_take(c->loop, &t->cin) == 0) &&
+                myr__buf_append(&t->cin, data, (size_t)res) == 0) {
+                ur_bufring_put(br, bid);
+                received(c);
+            } else {
+                ur_bufring_put(br, bid);
+                myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory for a receive buffer");
+            }
+        } else {
+            ur_bufring_put(br, bid);
+        }
+        if (c->state == MYR__CS_DEAD)
+            return;
+        if (!more) {
+            c->recv_stop = 0;
+            myr__conn_kick(c);   /* it ended: arm another */
+        } else if (c->parked_cmd != NULL && !c->recv_stop) {
+            c->recv_stop = 1;   /* parked: stop reading (backpressure, as plaintext) */
+            (void)ur_cancel(c->loop->ur, c->recv_id);
+        }
+        return;
+    }
+    if (more || c->state == MYR__CS_DEAD)
+        return;
+    int stopped = c->recv_stop;
+    c->recv_stop = 0;
+    /* Parked: what came before the end is parsed first; the receive armed
+     * then finds the end again. */
+    if (res == -ENOBUFS || (res == -ECANCELED && stopped) || res > 0 || c->parked_cmd != NULL) {
+        myr__conn_kick(c);   /* arm again */
+        return;
+    }
+    if (res < 0) {
+        myr__conn_lost(c, -res);
+        return;
+    }
+    t->eof = 1;
+    received(c);
+}
+
+/* Ciphertext came (or the end of the stream: t->eof): the handshake goes
+ * on, or records are decrypted into c->in and parsed. */
+static void received(myr_conn *c)
+{
+    struct myr__tls *t = c->tls;
     if (!t->hs_done) {
         int r = wolfSSL_connect(t->ssl);
         if (r != WOLFSSL_SUCCESS) {
@@ -596,9 +679,10 @@ static void on_recv(myr_conn *c, int res)
 
 static void tls_complete(myr_conn *c, uint32_t tag, int res, uint32_t cqe_flags)
 {
-    (void)cqe_flags;
     if (tag == MYR__TAG_SEND)
         on_send(c, res);
+    else if (c->recv_ring)
+        on_ring_recv(c, res, cqe_flags);
     else
         on_recv(c, res);
 }
@@ -608,7 +692,7 @@ static void tls_idle(myr_conn *c)
     struct myr__tls *t = c->tls;
     if (!c->send_busy)
         myr__loop_buf_give(c->loop, &c->sending);
-    if (!c->recv_busy && myr__buf_unread(&t->cin) == 0) {
+    if ((!c->recv_busy || c->recv_ring) && myr__buf_unread(&t->cin) == 0) {
         myr__buf_reset(&t->cin);
         myr__loop_buf_give(c->loop, &t->cin);
     }
