@@ -9,12 +9,17 @@
  * timeout) after a random byte of the server's stream, and reconnect when
  * their connection dies.
  *
- * Prints queries done, outcomes by kind, and RSS at the start (after a
- * warm-up of 5% of the run, at least 2 s) and at the end (connections
- * still open). With --check it exits 1 unless: every future resolved
- * exactly once, no outcome of an unexpected kind (a connection-level error
- * on a connection without faults, a wrong result, an unknown error), and
- * RSS at the end <= RSS at the start + --rss-margin MiB (default 16).
+ * Prints queries done, outcomes by kind, RSS at the start (after a warm-up
+ * of 5% of the run, at least 2 s) and at the end (connections still open),
+ * and the bytes myring itself holds (a counting myr_set_allocator) at the
+ * same two moments and after everything was freed. RSS also grows while
+ * memory allocated early (I/O buffers) gets touched, and with the proxy
+ * thread's own heap; the library's count shows whether myring grows. With
+ * --check it exits 1 unless: every future resolved exactly once, no
+ * outcome of an unexpected kind (a connection-level error on a connection
+ * without faults, a wrong result, an unknown error), RSS at the end <= RSS
+ * at the start + --rss-margin MiB (default 16), myring's heap at the end
+ * <= the start + 1 MiB, and 0 bytes held once everything is freed.
  *
  *   eval "$(tests/sandbox.sh env)"; build/perf_soak [--conns N] [--seconds S]
  *        [--no-faults] [--check] [--rss-margin MiB] [--seed N]
@@ -23,6 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <malloc.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -248,6 +254,38 @@ static void start_connect(slot *s)
     myr_future_on_done(f, on_connect, s);
 }
 
+/* ------------------------------------------------- the library's heap */
+
+/* Bytes myring holds (through myr_set_allocator): tells growth of the
+ * library's own memory from the process's (allocator, proxy). */
+static long heap_live;
+
+static void *count_malloc(size_t n)
+{
+    void *p = malloc(n);
+    if (p != NULL)
+        __atomic_add_fetch(&heap_live, (long)malloc_usable_size(p), __ATOMIC_RELAXED);
+    return p;
+}
+
+static void *count_realloc(void *old, size_t n)
+{
+    long was = old ? (long)malloc_usable_size(old) : 0;
+    void *p = realloc(old, n);
+    if (p != NULL)
+        __atomic_add_fetch(&heap_live, (long)malloc_usable_size(p) - was, __ATOMIC_RELAXED);
+    else if (n == 0 && old != NULL)
+        __atomic_sub_fetch(&heap_live, was, __ATOMIC_RELAXED);
+    return p;
+}
+
+static void count_free(void *p)
+{
+    if (p != NULL)
+        __atomic_sub_fetch(&heap_live, (long)malloc_usable_size(p), __ATOMIC_RELAXED);
+    free(p);
+}
+
 /* ------------------------------------------------------------------ main */
 
 static void raise_fd_limit(int need)
@@ -269,8 +307,8 @@ static void run_for(double secs, double every, double t0)
             exit(2);
         }
         if (bench_now() >= next) {
-            printf("  t=%3.0f s  queries %llu  RSS %ld KiB\n", bench_now() - t0,
-                   (unsigned long long)S.queries, bench_rss_kib());
+            printf("  t=%3.0f s  queries %llu  RSS %ld KiB  myring heap %ld KiB\n", bench_now() - t0,
+                   (unsigned long long)S.queries, bench_rss_kib(), heap_live / 1024);
             fflush(stdout);
             next += every;
         }
@@ -309,6 +347,8 @@ int main(int argc, char **argv)
             return 2;
         }
     raise_fd_limit(4 * conns + 256);
+    static const myr_allocator counting = {count_malloc, count_realloc, count_free};
+    myr_set_allocator(&counting);
     myr_error err;
     S.loop = myr_loop_new(NULL, &err);
     if (S.loop == NULL) {
@@ -347,10 +387,10 @@ int main(int argc, char **argv)
     }
     double t0 = bench_now(), warm = seconds * 0.05 < 2 ? 2 : seconds * 0.05;
     run_for(warm, 0, t0);
-    long rss_start = bench_rss_kib();
+    long rss_start = bench_rss_kib(), heap_start = heap_live;
     uint64_t q_start = S.queries;
     run_for(seconds - warm, seconds >= 60 ? seconds / 12 : 0, t0);
-    long rss_end = bench_rss_kib();
+    long rss_end = bench_rss_kib(), heap_end = heap_live;
     double t_end = bench_now();
     uint64_t q_run = S.queries - q_start;
 
@@ -389,6 +429,8 @@ int main(int argc, char **argv)
            unresolved, (unsigned long long)S.double_calls);
     printf("RSS: start %ld KiB (after %.0f s warm-up), end %ld KiB (%+ld KiB), peak %ld KiB\n",
            rss_start, warm, rss_end, rss_end - rss_start, bench_cpu_now().maxrss_kib);
+    printf("myring heap in use: start %ld KiB, end %ld KiB (%+ld KiB), after freeing everything %ld bytes\n",
+           heap_start / 1024, heap_end / 1024, (heap_end - heap_start) / 1024, heap_live);
     free(S.slots);
     if (!check)
         return 0;
@@ -403,6 +445,10 @@ int main(int argc, char **argv)
     }
     if (rss_end > rss_start + (long)(rss_margin_mib * 1024)) {
         printf("CHECK FAILED: RSS grew more than %.0f MiB\n", rss_margin_mib);
+        ok = 0;
+    }
+    if (heap_end > heap_start + 1024 * 1024 || heap_live != 0) {
+        printf("CHECK FAILED: myring's heap grew by more than 1 MiB, or was not all freed\n");
         ok = 0;
     }
     if (S.kinds[K_OK] == 0 || S.kinds[K_CANCELED] == 0 || S.kinds[K_TIMEOUT] == 0 ||

@@ -219,7 +219,10 @@ static void service(fp_pair *pr, int dir, uint64_t now)
         shutdown(dst, SHUT_WR);
         h->shut = 1;
     }
-    if (pr->h[0].shut && pr->h[1].shut)
+    /* Over when both ways are: shut, or one shut and the other stalled (a
+     * stalled connection goes once its peer has hung up). */
+    int shut0 = pr->h[0].shut, shut1 = pr->h[1].shut;
+    if ((shut0 && shut1) || (shut0 && pr->h[1].stalled) || (shut1 && pr->h[0].stalled))
         pair_close(pr);
 }
 
