@@ -15,6 +15,10 @@
  *                   COM_STMT_EXECUTE (binary rows), 2 COM_STMT_PREPARE
  *         bit 3     the rows fast path is used
  *         bit 4     CLIENT_SESSION_TRACK negotiated
+ *         bit 5     MariaDB's metadata caching negotiated (a flag byte in
+ *                   every column count); with binary rows the responses
+ *                   are one statement's executes: its column definitions
+ *                   are recorded and replayed across them
  *
  * Checked: no read outside the input (ASan); every value the result hands
  * out is inside its memory and NUL-terminated at its length; the result's
@@ -107,6 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (mode == 3)
         mode = MYR__RMODE_TEXT;
     int fast = (flags & 8) != 0;
+    int cache_meta = (flags & 0x20) != 0;
+    myr__colcache cols = {0};   /* the statement's definitions, across its executes */
 
     myr__sink sink = myr__results_sink;
     sink.prepared = prepared;
@@ -114,6 +120,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     myr__resp resp;
     myr__resp_init(&resp, caps);
     resp.mode = (uint8_t)mode;
+    resp.cache_meta = (uint8_t)cache_meta;
+    resp.meta = cache_meta && mode == MYR__RMODE_BINARY ? &cols : NULL;
     myr__pkt_reader rd;
     myr__pkt_reader_init(&rd);
     rd.seq = 1;
@@ -149,6 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(!resp.paused);
         if (rc < 0) {
             FUZZ_CHECK(rc == MYR_EMALFORMED);   /* no allocation fails here */
+            FUZZ_CHECK(cols.raw.len <= n);      /* recorded from the input only */
             break;
         }
         if (rc == MYR__RESP_INFILE) {
@@ -164,10 +173,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check_results(&rs);
             myr__resp_init(&resp, caps);
             resp.mode = (uint8_t)mode;
+            resp.cache_meta = (uint8_t)cache_meta;
+            resp.meta = cache_meta && mode == MYR__RMODE_BINARY ? &cols : NULL;
             rd.seq = 1;
         }
     }
     check_results(&rs);
     myr__pkt_reader_free(&rd);
+    myr__colcache_free(&cols);
     return 0;
 }

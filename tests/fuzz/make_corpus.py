@@ -355,6 +355,14 @@ def synthetic():
         frame(lenenc(b"v"), 4) + frame(b"\xff\x15\x04#70100Query execution was interrupted", 5))
     put("result", "null-row", b"\x00\x00" + frame(b"\x01", 1) + frame(col, 2) + frame(eof, 3) +
         frame(b"\xfb", 4) + frame(eof, 5))
+    # MariaDB's metadata caching: one statement's executes, the first with
+    # its definitions (flag byte 1), the second without (0: replayed)
+    col_ll = lenenc(b"def") + lenenc(b"") + lenenc(b"") + lenenc(b"") + lenenc(b"n") + lenenc(b"") + \
+        b"\x0c" + struct.pack("<HIBHBH", 63, 20, 8, 0, 0, 0)
+    binrow = b"\x00\x00" + struct.pack("<q", 5)
+    end = b"\xfe\x00\x00\x02\x00\x00\x00"
+    put("result", "bin-cached-meta", b"\x23\x00" + frame(b"\x01\x01", 1) + frame(col_ll, 2) +
+        frame(binrow, 3) + frame(end, 4) + frame(b"\x01\x00", 1) + frame(binrow, 2) + frame(end, 3))
     put("result", "session-track", b"\x10\x00" + frame(b"\x00\x01\x02\x02\x40\x00\x00\x04info\x05state", 1))
 
     # split: the CLI's differential corpus, and edge cases
