@@ -348,6 +348,7 @@ myr_future *myr__conn_command(myr_conn *c, const myr__cmd_kind *k, const void *a
         return NULL;
     f->conn = c;
     f->cmd.ctx = ctx;
+    f->cmd.fut = f;   /* k->finish below finds its future even when queueing fails */
     int rc = myr__conn_queue(c, k, arg, len, f);
     if (rc != 0) {
         if (ctx != NULL)

@@ -8,7 +8,8 @@
  * server's error and leaves the connection usable, a reset or a new
  * connection starts the cache over, cache size 0 closes each statement,
  * client-side refusals, and the same with MYR_OPT_MARIADB_EXTENSIONS 0
- * (prepare, then the held execute once the id is known, in order). */
+ * (prepare, then the held execute once the id is known, in order); every
+ * allocation of a pipelined sequence of calls failing once in turn. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -305,6 +306,63 @@ static void test_refusals(void **state)
     myr_close_sync(c, NULL);
 }
 
+/* The Nth allocation fails, for every N a pipelined sequence of calls
+ * makes (misses, a pending hit, evictions with a cache of 1): every future
+ * resolves once, with the right value or an error; nothing leaks (ASan);
+ * the loop goes on. */
+static long g_allocs, g_fail_at;
+static void *fail_malloc(size_t n) { return ++g_allocs == g_fail_at ? NULL : malloc(n); }
+static void *fail_realloc(void *p, size_t n) { return ++g_allocs == g_fail_at ? NULL : realloc(p, n); }
+
+static long allocation_failures(int ext)
+{
+    const myr_allocator failing = {fail_malloc, fail_realloc, free};
+    const char *sql[3] = {"SELECT ? + 1", "SELECT ? + 2", "SELECT ? + 1"};
+    const char *want[3] = {"8", "9", "8"};
+    long n;
+    for (n = 1; n < 100000; n++) {
+        myr_conn *c = connect_with(1, ext);
+        g_allocs = 0;
+        g_fail_at = n;
+        myr_set_allocator(&failing);   /* same free underneath: safe with live objects */
+        myr_future *fs[3];
+        myr_param p = myr_param_i64(7);
+        for (int i = 0; i < 3; i++)
+            fs[i] = myr_query_params(c, sql[i], strlen(sql[i]), &p, 1);
+        for (int i = 0; i < 3; i++) {
+            if (fs[i] == NULL)
+                continue;   /* out of memory for the future itself */
+            int rc = myr_await(fs[i], 30000);
+            assert_int_not_equal(rc, MYR_ETIMEDOUT);
+            assert_int_not_equal(rc, MYR_EPENDING);
+            if (rc == 0) {
+                myr_result *r = myr_future_take_result(fs[i]);
+                assert_string_equal(myr_result_value(r, 0, 0, NULL), want[i]);
+                myr_result_free(r);
+            }
+            myr_future_free(fs[i]);
+        }
+        myr_set_allocator(NULL);
+        myr_conn_free(c);
+        if (g_allocs < g_fail_at)
+            break;   /* fewer than n allocations: every one has failed once */
+    }
+    return n - 1;
+}
+
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    long with = allocation_failures(1), without = allocation_failures(0);
+    fprintf(stderr, "# three pipelined calls made %ld allocations (%ld without id -1); each failed once\n",
+            with, without);
+    assert_true(with > 5 && without > 5);
+    myr_conn *c = connect_with(-1, 1);
+    myr_param p = myr_param_i64(1);
+    want_qp(c, "SELECT ? + 1", &p, 1, "2");
+    myr_close_sync(c, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -316,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_size_zero),
         cmocka_unit_test(test_reset_and_reconnect),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -3,7 +3,8 @@
  * whole result (values as the buffered execute gives them, typed getters),
  * parameters, an empty result, a statement without rows, stopping early
  * (MYR_ECANCELED, the connection and the statement still usable), a
- * server error, refusals, streams pipelined with buffered executes. */
+ * server error, refusals, streams pipelined with buffered executes; every
+ * allocation of a streamed execute failing once in turn. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -196,12 +197,56 @@ static void test_no_rows_and_errors(void **state)
     myr_result_free(one);
 }
 
+/* The Nth allocation fails, for every N a streamed execute makes: its
+ * future resolves once (rows whole, or an error), nothing leaks (ASan). */
+static long g_allocs, g_fail_at;
+static void *fail_malloc(size_t n) { return ++g_allocs == g_fail_at ? NULL : malloc(n); }
+static void *fail_realloc(void *p, size_t n) { return ++g_allocs == g_fail_at ? NULL : realloc(p, n); }
+
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    const myr_allocator failing = {fail_malloc, fail_realloc, free};
+    myr_stmt *s = prepare(SEQ_SQL);
+    long n;
+    for (n = 1; n < 100000; n++) {
+        g_allocs = 0;
+        g_fail_at = n;
+        myr_set_allocator(&failing);   /* same free underneath: safe with live objects */
+        seen sn = {.next = 1};
+        myr_param p[2] = {myr_param_i64(1), myr_param_i64(3000)};
+        myr_future *f = myr_stmt_execute_stream(s, p, 2, on_rows, &sn);
+        int rc = f != NULL ? myr_await(f, 30000) : MYR_ENOMEM;
+        myr_set_allocator(NULL);
+        assert_int_not_equal(rc, MYR_ETIMEDOUT);
+        assert_int_not_equal(rc, MYR_EPENDING);
+        assert_false(sn.bad);
+        if (rc == 0)
+            assert_int_equal(sn.rows, 3000);
+        myr_future_free(f);
+        if (rc != 0 && !myr_conn_alive(g_conn)) {
+            /* out of memory mid-response: that connection is given up */
+            myr_conn_free(g_conn);
+            g_conn = sandbox_connect(g_loop);
+            myr_future *cf = myr_stmt_close(s);
+            myr_future_free(cf);
+            s = prepare(SEQ_SQL);
+        }
+        if (g_allocs < g_fail_at)
+            break;   /* fewer than n allocations: every one has failed once */
+    }
+    fprintf(stderr, "# a 3,000-row streamed execute made %ld allocations; each failed once\n", n - 1);
+    assert_true(n > 3);
+    close_stmt(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batches),
         cmocka_unit_test(test_stop_early),
         cmocka_unit_test(test_no_rows_and_errors),
+        cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
