@@ -129,12 +129,23 @@ static void connect_failed(myr_conn *c, int err)
                      c->opts.host ? c->opts.host : "localhost", err);
 }
 
+/* The socket or connect operation could not be queued: with -ENOMEM the
+ * engine had no memory for it (ours to report as such, not the server's
+ * being unreachable). */
+static void queue_failed(myr_conn *c, int rc)
+{
+    if (rc == -ENOMEM)
+        myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory queueing the connect");
+    else
+        connect_failed(c, -rc);
+}
+
 static void start_socket(myr_conn *c)
 {
     myr__conn_set_state(c, MYR__CS_SOCKET);
     int rc = ur_socket(&c->owner, MYR__TAG_SOCKET, c->addr_family, SOCK_STREAM | SOCK_CLOEXEC, 0, NULL);
     if (rc < 0)
-        connect_failed(c, -rc);
+        queue_failed(c, rc);
 }
 
 static void on_socket(myr_conn *c, int res)
@@ -156,7 +167,7 @@ static void on_socket(myr_conn *c, int res)
     myr__conn_set_state(c, MYR__CS_CONNECTING);
     int rc = ur_connect(&c->owner, MYR__TAG_CONNECT, c->fd, (struct sockaddr *)&c->addr, c->addr_len, NULL);
     if (rc < 0)
-        connect_failed(c, -rc);
+        queue_failed(c, rc);
 }
 
 static void on_connect(myr_conn *c, int res)

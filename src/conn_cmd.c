@@ -308,18 +308,25 @@ size_t myr__conn_rows(myr_conn *c, const uint8_t *buf, size_t n)
 
 /* ---------------------------------------------------------------- commands */
 
-myr_future *myr__conn_refuse(myr_conn *c, const myr__cmd_kind *k)
+/* A command refused: its future, failed with err (NULL if out of memory). */
+static int refuse(const myr__cmd_kind *k, const myr_error *err, myr_future **refused)
+{
+    *refused = myr__future_failed(NULL, (myr__fut_kind)k->fut_kind, err);
+    return 1;
+}
+
+int myr__conn_refuse(myr_conn *c, const myr__cmd_kind *k, myr_future **refused)
 {
     myr_error err;
     if (c == NULL) {
         myr__error_set(&err, MYR_EINVAL, 0, NULL, "%s on a NULL connection", k->name);
-        return myr__future_failed(NULL, (myr__fut_kind)k->fut_kind, &err);
+        return refuse(k, &err, refused);
     }
     if (myr__loop_enter(c->loop, &err) != 0)   /* wrong thread, fork() child, loop being freed */
-        return myr__future_failed(NULL, (myr__fut_kind)k->fut_kind, &err);
+        return refuse(k, &err, refused);
     if (c->closing) {
         myr__error_set(&err, MYR_ECLOSED, 0, NULL, "connection is being closed");
-        return myr__future_failed(c->loop, (myr__fut_kind)k->fut_kind, &err);
+        return refuse(k, &err, refused);
     }
     if (c->state != MYR__CS_READY) {
         if (c->dead_once)
@@ -327,9 +334,10 @@ myr_future *myr__conn_refuse(myr_conn *c, const myr__cmd_kind *k)
                            c->death ? c->death : "connection lost");
         else
             myr__error_set(&err, MYR_EINVAL, 0, NULL, "connection is not ready");
-        return myr__future_failed(c->loop, (myr__fut_kind)k->fut_kind, &err);
+        return refuse(k, &err, refused);
     }
-    return NULL;
+    *refused = NULL;
+    return 0;
 }
 
 myr_future *myr__conn_command(myr_conn *c, const myr__cmd_kind *k, const void *arg, size_t len,
@@ -339,9 +347,9 @@ myr_future *myr__conn_command(myr_conn *c, const myr__cmd_kind *k, const void *a
      * nothing else of it may be read); anything else gets its error there. */
     if (!(c != NULL && myr__loop_check(c->loop, NULL) == 0 && !c->loop->closing && !c->closing &&
           c->state == MYR__CS_READY)) {
-        myr_future *refused = myr__conn_refuse(c, k);
-        if (refused != NULL)
-            return refused;
+        myr_future *refused;
+        if (myr__conn_refuse(c, k, &refused))
+            return refused;   /* NULL: not even the failed future could be allocated */
     }
     myr_future *f = myr__future_new(c->loop, (myr__fut_kind)k->fut_kind);
     if (f == NULL)

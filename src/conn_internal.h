@@ -168,9 +168,11 @@ size_t myr__conn_held_bytes(const myr_conn *c);
 /* Put cmd's n bytes (a held kind, queued with none) in place, in front of
  * the commands queued after it; 0 or MYR_ENOMEM. */
 int myr__conn_insert(myr_conn *c, myr__cmd *cmd, const uint8_t *p, size_t n);
-/* Checks every command makes (NULL, thread, closing, not ready): NULL if c
- * may take a command of kind k, else a future failed with the reason. */
-myr_future *myr__conn_refuse(myr_conn *c, const myr__cmd_kind *k);
+/* Checks every command makes (NULL, thread, closing, not ready): 0 if c
+ * may take a command of kind k; else 1 with *refused a future failed with
+ * the reason (NULL if even that could not be allocated: the caller returns
+ * it all the same, never queues). */
+int myr__conn_refuse(myr_conn *c, const myr__cmd_kind *k, myr_future **refused);
 /* The window policy: may the commands queued in c->out leave now? */
 int myr__conn_window_open(const myr_conn *c);
 /* The queued commands were handed to the transport. */

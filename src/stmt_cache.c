@@ -413,9 +413,9 @@ static const myr__cmd_kind cmd_execute_held = {
 myr_future *myr_query_params(myr_conn *c, const char *sql, size_t len, const myr_param *params,
                              size_t n)
 {
-    myr_future *refused = myr__conn_refuse(c, &cmd_execute_direct);
-    if (refused != NULL)
-        return refused;
+    myr_future *refused;
+    if (myr__conn_refuse(c, &cmd_execute_direct, &refused))
+        return refused;   /* NULL: not even the failed future could be allocated */
     if (sql == NULL)
         len = 0;
     myr_error err;

@@ -15,69 +15,11 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "failalloc.h"
 #include "fakesrv.h"
 #include "internal.h"
 
 #define WAIT_MS 5000
-
-/* ------------------------------------------------------------- the hooks */
-
-static long g_count;       /* allocations attempted (malloc + realloc) */
-static long g_fail_at;     /* fail allocation number g_fail_at (0 = never) */
-static int g_sticky;       /* ... and every one after it */
-static long g_failed;      /* how many failures were injected */
-static long g_live;        /* blocks handed out and not freed */
-
-static int should_fail(void)
-{
-    long n = __atomic_add_fetch(&g_count, 1, __ATOMIC_SEQ_CST);
-    long at = __atomic_load_n(&g_fail_at, __ATOMIC_SEQ_CST);
-    if (at != 0 && (n == at || (g_sticky && n > at))) {
-        __atomic_add_fetch(&g_failed, 1, __ATOMIC_SEQ_CST);
-        return 1;
-    }
-    return 0;
-}
-
-static void *t_malloc(size_t n)
-{
-    if (should_fail())
-        return NULL;
-    void *p = malloc(n);
-    if (p)
-        __atomic_add_fetch(&g_live, 1, __ATOMIC_SEQ_CST);
-    return p;
-}
-
-static void *t_realloc(void *ptr, size_t n)
-{
-    if (should_fail())
-        return NULL;
-    void *p = realloc(ptr, n);
-    if (p && ptr == NULL)
-        __atomic_add_fetch(&g_live, 1, __ATOMIC_SEQ_CST);
-    return p;
-}
-
-static void t_free(void *p)
-{
-    if (p)
-        __atomic_sub_fetch(&g_live, 1, __ATOMIC_SEQ_CST);
-    free(p);
-}
-
-static const myr_allocator hooks = {t_malloc, t_realloc, t_free};
-
-static void arm(long fail_at, int sticky)
-{
-    __atomic_store_n(&g_count, 0, __ATOMIC_SEQ_CST);
-    __atomic_store_n(&g_failed, 0, __ATOMIC_SEQ_CST);
-    __atomic_store_n(&g_live, 0, __ATOMIC_SEQ_CST);   /* meaningful for runs that start here */
-    g_sticky = sticky;
-    __atomic_store_n(&g_fail_at, fail_at, __ATOMIC_SEQ_CST);
-}
-
-static void disarm(void) { __atomic_store_n(&g_fail_at, 0, __ATOMIC_SEQ_CST); }
 
 /* ----------------------------------------------------------- the scenario */
 
@@ -139,8 +81,8 @@ static outcome run_scenario(long n, int sticky)
     outcome out = {0};
     fakesrv *s = fs_new();
     script(s);
-    myr_set_allocator(&hooks);
-    arm(n, sticky);
+    myr_set_allocator(&failalloc_hooks);
+    failalloc_arm(n, sticky);
 
     myr_error err;
     myr_loop *loop = myr_loop_new(NULL, &err);
@@ -199,22 +141,22 @@ done:
     myr_future_free(cl);
     myr_conn_opts_free(o);
     myr_loop_free(loop);
-    disarm();
-    if (g_live != 0)
+    failalloc_disarm();
+    if (failalloc_live() != 0)
         fail_msg("N=%ld%s: %ld block(s) still allocated after the run", n, sticky ? " (sticky)" : "",
-                 g_live);
+                 failalloc_live());
     myr_set_allocator(NULL);
     int rc = fs_join_timeout(s, WAIT_MS);
     if (rc == -2)
         fail_msg("N=%ld: %s", n, fs_error(s));
     /* With a failure injected, a close may fall back to hanging up without
      * COM_QUIT; with none, the server saw the whole exchange. */
-    if (g_failed == 0 && rc != 0)
+    if (failalloc_failed() == 0 && rc != 0)
         fail_msg("N=%ld: the scenario succeeded but the server says: %s (%zu packets)", n, fs_error(s),
                  fs_npackets(s));
     if (getenv("ALLOC_TRACE"))
         fprintf(stderr, "N=%ld%s: completed=%d injected=%ld server=%s\n", n, sticky ? " sticky" : "",
-                out.completed, g_failed, rc == 0 ? "ok" : fs_error(s));
+                out.completed, failalloc_failed(), rc == 0 ? "ok" : fs_error(s));
     fs_free(s);
     return out;
 }
@@ -250,8 +192,8 @@ static outcome run_pipelined(long n, int sticky)
     outcome out = {0};
     fakesrv *s = fs_new();
     script_pipelined(s);
-    myr_set_allocator(&hooks);
-    arm(n, sticky);
+    myr_set_allocator(&failalloc_hooks);
+    failalloc_arm(n, sticky);
 
     myr_error err;
     myr_loop *loop = myr_loop_new(NULL, &err);
@@ -330,7 +272,7 @@ static outcome run_pipelined(long n, int sticky)
         if (e->code == MYR_ESERVER && e->mysql_errno == 0) {
             /* The error record itself could not be allocated: only the
              * code is left (documented in myr_future_error). */
-            assert_true(g_failed > 0);
+            assert_true(failalloc_failed() > 0);
         } else if (e->code == MYR_ESERVER) {
             assert_int_equal(e->mysql_errno, 1146);
             assert_string_equal(e->sqlstate, "42S02");
@@ -354,15 +296,15 @@ done:
     myr_future_free(cl);
     myr_conn_opts_free(o);
     myr_loop_free(loop);
-    disarm();
-    if (g_live != 0)
+    failalloc_disarm();
+    if (failalloc_live() != 0)
         fail_msg("N=%ld%s: %ld block(s) still allocated after the run", n, sticky ? " (sticky)" : "",
-                 g_live);
+                 failalloc_live());
     myr_set_allocator(NULL);
     int rc = fs_join_timeout(s, WAIT_MS);
     if (rc == -2)
         fail_msg("N=%ld: %s", n, fs_error(s));
-    if (g_failed == 0 && rc != 0)
+    if (failalloc_failed() == 0 && rc != 0)
         fail_msg("N=%ld: the scenario succeeded but the server says: %s", n, fs_error(s));
     fs_free(s);
     return out;
@@ -373,7 +315,7 @@ static void torture(outcome (*run)(long, int), const char *name, int sticky)
     long n;
     for (n = 1; n < 100000; n++) {
         outcome o = run(n, sticky);
-        if (g_failed == 0) {   /* N was never reached: the whole run is covered */
+        if (failalloc_failed() == 0) {   /* N was never reached: the whole run is covered */
             assert_true(o.completed);
             break;
         }
@@ -425,11 +367,11 @@ static void test_repeat_query_allocates_nothing(void **state)
     while (loop->free_futs != NULL && nheld < 8)
         held[nheld++] = myr_promise_new(loop);
     assert_null(loop->free_futs);
-    myr_set_allocator(&hooks);
-    arm(1, 1);
+    myr_set_allocator(&failalloc_hooks);
+    failalloc_arm(1, 1);
     assert_null(myr_query(c, "SELECT id, name FROM t", 22));
-    assert_int_equal(g_failed, 1);
-    disarm();
+    assert_int_equal(failalloc_failed(), 1);
+    failalloc_disarm();
     for (size_t i = 0; i < nheld; i++)
         myr_future_free(held[i]);
 
@@ -443,12 +385,12 @@ static void test_repeat_query_allocates_nothing(void **state)
     myr_result_free(first);   /* its block goes back to the loop; the connection
                                  keeps the column definitions col points into */
 
-    arm(1, 1);   /* every allocation fails from here on */
+    failalloc_arm(1, 1);   /* every allocation fails from here on */
     q = myr_query(c, "SELECT id, name FROM t", 22);
     assert_non_null(q);
     assert_int_equal(myr_await(q, WAIT_MS), 0);
-    long attempted = g_count;
-    disarm();
+    long attempted = failalloc_count();
+    failalloc_disarm();
     assert_int_equal(attempted, 0);
     myr_result *r = myr_future_take_result(q);
     assert_int_equal(myr_result_row_count(r), 2);
@@ -478,10 +420,10 @@ static void test_connect_fd_oom_closes_fd(void **state)
     myr_conn_opts *o = fs_opts("bob", "secret");
     fakesrv *s = fs_new();
     fs_expect_eof(s);
-    myr_set_allocator(&hooks);
-    arm(1, 1);
+    myr_set_allocator(&failalloc_hooks);
+    failalloc_arm(1, 1);
     myr_future *f = fs_connect(loop, o, s, NULL);
-    disarm();
+    failalloc_disarm();
     myr_set_allocator(NULL);
     assert_null(f);
     assert_int_equal(fs_join_timeout(s, WAIT_MS), 0);
@@ -504,13 +446,13 @@ static void test_oom_before_submit_does_not_block(void **state)
     int n = 0;
     myr_future *cf = fs_connect(loop, o, s, &n);
     assert_non_null(cf);
-    myr_set_allocator(&hooks);
-    arm(1, 1);
+    myr_set_allocator(&failalloc_hooks);
+    failalloc_arm(1, 1);
     uint64_t t0 = now_ms();
     int rc = myr_await(cf, 3000);
     uint64_t dt = now_ms() - t0;
-    disarm();
-    assert_true(g_failed > 0);
+    failalloc_disarm();
+    assert_true(failalloc_failed() > 0);
     assert_int_equal(rc, MYR_ENOMEM);
     assert_int_equal(n, 1);
     assert_true(dt < 1000);
@@ -537,10 +479,10 @@ static void test_close_oom_still_closes(void **state)
     assert_int_equal(myr_await(cf, WAIT_MS), 0);
     myr_conn *c = myr_future_take_conn(cf);
     assert_non_null(c);
-    myr_set_allocator(&hooks);
-    arm(1, 1);
+    myr_set_allocator(&failalloc_hooks);
+    failalloc_arm(1, 1);
     myr_future *cl = myr_close(c);
-    disarm();
+    failalloc_disarm();
     myr_set_allocator(NULL);
     assert_null(cl);
     /* The loop lives on; the server must see the socket close anyway. */
@@ -572,11 +514,11 @@ static void test_close_quit_oom_with_queued_query(void **state)
     assert_non_null(c);
     myr_future *q = myr_query(c, "SELECT 1", 8);
     myr_future_on_done(q, fs_count_cb, &nq);
-    myr_set_allocator(&hooks);
-    arm(2, 0);   /* 1: the close future, 2: the COM_QUIT command */
+    myr_set_allocator(&failalloc_hooks);
+    failalloc_arm(2, 0);   /* 1: the close future, 2: the COM_QUIT command */
     myr_future *cl = myr_close(c);
-    long failed = g_failed;
-    disarm();
+    long failed = failalloc_failed();
+    failalloc_disarm();
     myr_set_allocator(NULL);
     assert_int_equal(failed, 1);
     assert_non_null(cl);
@@ -595,6 +537,49 @@ static void test_close_quit_oom_with_queued_query(void **state)
     myr_conn_opts_free(o);
 }
 
+/* A command on a connection that cannot take it (here: the server closed
+ * it) is refused with a failed future; when even that future cannot be
+ * allocated the call returns NULL. It must never queue the command on the
+ * dead connection instead, where its future would wait forever (found by
+ * tests/integration/test_alloc_cancel.c). */
+static void test_refused_command_oom(void **state)
+{
+    (void)state;
+    myr_loop *loop = fs_loop();
+    myr_conn_opts *o = fs_opts("bob", "secret");
+    fakesrv *s = fs_new();
+    fs_script_handshake(s, FS_CAPS_DEFAULT, "mysql_native_password", fs_scramble_a);
+    fs_expect(s, 0, 0x03);
+    fs_close(s);   /* the server hangs up on the first query */
+    myr_conn *c = fs_connect_ok(loop, s, o, WAIT_MS);
+    myr_future *q = myr_query(c, "SELECT 1", 8);
+    assert_int_equal(myr_await(q, WAIT_MS), MYR_ECONNLOST);
+    myr_future_free(q);
+    assert_false(myr_conn_alive(c));
+    /* The loop keeps freed futures for reuse, but a refusal's future has no
+     * loop and needs a fresh allocation: that one fails. */
+    assert_non_null(loop->free_futs);
+    myr_set_allocator(&failalloc_hooks);
+    failalloc_arm(1, 1);
+    q = myr_query(c, "SELECT 1", 8);
+    long failed = failalloc_failed();
+    failalloc_disarm();
+    myr_set_allocator(NULL);
+    assert_true(failed > 0);
+    assert_null(q);
+    assert_int_equal(c->ncmds, 0);   /* nothing queued on the dead connection */
+    q = myr_query(c, "SELECT 1", 8);   /* with memory: refused at once */
+    assert_non_null(q);
+    assert_true(myr_future_done(q));
+    assert_int_equal(myr_future_status(q), MYR_EGONE);
+    myr_future_free(q);
+    myr_conn_free(c);
+    myr_loop_free(loop);
+    assert_int_equal(fs_join_timeout(s, WAIT_MS), 0);
+    fs_free(s);
+    myr_conn_opts_free(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -602,6 +587,7 @@ int main(void)
         cmocka_unit_test(test_oom_before_submit_does_not_block),
         cmocka_unit_test(test_close_oom_still_closes),
         cmocka_unit_test(test_close_quit_oom_with_queued_query),
+        cmocka_unit_test(test_refused_command_oom),
         cmocka_unit_test(test_fail_one_allocation),
         cmocka_unit_test(test_repeat_query_allocates_nothing),
         cmocka_unit_test(test_fail_from_nth_on),
