@@ -31,7 +31,7 @@
 #define BIG 17000000u            /* > 16 MiB: two packets on the wire */
 #define MAXPKT 0xFFFFFFu
 #define LOGIN_MS 2000
-#define READ_MS 1000
+#define READ_MS 1500
 #define QUERY_MS 2000
 #define QUERY_READ_MS 3500
 #define SAFETY_READ_MS 20000     /* cases without a stall: only against a hang */
