@@ -122,7 +122,7 @@ static inline long myr__pkt_next(myr__pkt_reader *r, const uint8_t *in, size_t l
 {
     if (__builtin_expect(len >= 4 && !r->joining && r->join.cap == 0, 1)) {
         size_t flen = (size_t)in[0] | (size_t)in[1] << 8 | (size_t)in[2] << 16;
-        if (in[3] == r->seq && len - 4 >= flen && flen != 0xFFFFFF) {
+        if (in[3] == r->seq && len - 4 >= flen && flen != MYR__PKT_MAX) {
             r->seq++;
             *payload = in + 4;
             *plen = flen;
