@@ -299,6 +299,24 @@ if stmt:
     cont = [c for c in STMT_NAMES] + sorted({k[2] for k in by} - set(STMT_NAMES))
     modes = list(STMT_MODES) + sorted({k[1] for k in by} - set(STMT_MODES))
     stmt_med = {}
+    # At a glance: median ops/s (client CPU µs/op) per contender, one row per statement and mode.
+    p("| statement | mode | " + " | ".join(STMT_NAMES.get(c, c) for c in cont if any(k[2] == c for k in by)) + " |")
+    p("|---|---|" + "---:|" * sum(1 for c in cont if any(k[2] == c for k in by)))
+    for q in STMT_TITLES:
+        for m in modes:
+            if not any((q, m, c) in by for c in cont):
+                continue
+            cells = []
+            for c in cont:
+                if not any(k[2] == c for k in by):
+                    continue
+                rs = by.get((q, m, c))
+                cells.append(f"{fmt(med([float(r['qps']) for r in rs]))} ({fmt(med([float(r['cpu_us_per_q']) for r in rs]), 1)})"
+                             if rs else "-")
+            p(f"| {STMT_TITLES[q]} | {m} | " + " | ".join(cells) + " |")
+    p("")
+    p("Cells: median ops/s (median client CPU µs per operation). Modes: " +
+      "; ".join(f"`{k}` {v}" for k, v in STMT_MODES.items()) + ". In full, with ranges:\n")
     p("| statement | mode | contender | pipelined | ops/s | p50 µs | client CPU µs/op | server CPU µs/op |")
     p("|---|---|---|---|---:|---:|---:|---:|")
     for q in STMT_TITLES:
