@@ -9,6 +9,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -534,4 +535,24 @@ uint8_t *fp_recorded(fp_proxy *p, int port, int dir, size_t *len)
     }
     pthread_mutex_unlock(&p->mu);
     return copy;
+}
+
+void fp_state(fp_proxy *p, int port, char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    pthread_mutex_lock(&p->mu);
+    for (fp_pair *pr = p->pairs; pr != NULL && n + 1 < len; pr = pr->next) {
+        if (pr->l->port != port)
+            continue;
+        int w = snprintf(buf + n, len - n, "[up %llu%s, down %llu%s%s%s, unacked %d] ",
+                         (unsigned long long)pr->h[FP_UP].fwd, pr->h[FP_UP].stalled ? " stalled" : "",
+                         (unsigned long long)pr->h[FP_DOWN].fwd, pr->h[FP_DOWN].stalled ? " stalled" : "",
+                         pr->rst_wait ? ", reset waiting" : "", pr->draining ? ", draining" : "",
+                         pr->fd[0] >= 0 ? client_unacked(pr) : -1);
+        if (w < 0)
+            break;
+        n += (size_t)w < len - n ? (size_t)w : len - n - 1;
+    }
+    pthread_mutex_unlock(&p->mu);
 }

@@ -44,6 +44,11 @@ void fp_unlisten(fp_proxy *p, int port);
 /* Connections the listener accepted, and how many met its action. */
 unsigned fp_accepted(fp_proxy *p, int port);
 unsigned fp_fired(fp_proxy *p, int port);
+/* What the listener's connections are doing, for a failing test's message:
+ * per connection the bytes forwarded each way, and whether a direction is
+ * stalled, a reset waits for the client's acknowledgement (with the bytes
+ * it has not acknowledged) or the connection is being drained. */
+void fp_state(fp_proxy *p, int port, char *buf, size_t len);
 /* The recorded bytes of direction dir (rule.record): a malloc'd copy the
  * caller frees, length in *len. NULL if nothing was recorded. */
 uint8_t *fp_recorded(fp_proxy *p, int port, int dir, size_t *len);

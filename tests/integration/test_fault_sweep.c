@@ -270,15 +270,20 @@ static void queue_script(kase *k)
     }
 }
 
+static fp_proxy *g_proxy;
+
 static const char *describe(const kase *k)
 {
-    static char buf[160];
+    static char buf[1200];
+    char st[1000] = "";
+    if (g_proxy != NULL && k->port > 0)
+        fp_state(g_proxy, k->port, st, sizeof st);
     static const char *act[] = {"pass", "rst", "fin", "stall"};
     static const char *bnd[] = {"cut", "read-timeout", "query-timeout"};
-    snprintf(buf, sizeof buf, "%s %s after %llu (script %d, %s, chunk %u, delay %u us, stage %d)",
+    snprintf(buf, sizeof buf, "%s %s after %llu (script %d, %s, chunk %u, delay %u us, stage %d; proxy: %s)",
              act[k->rule.action], k->rule.dir == FP_UP ? "up" : "down",
              (unsigned long long)k->rule.after, k->script, bnd[k->bound], k->rule.chunk,
-             k->rule.delay_us, k->stage);
+             k->rule.delay_us, k->stage, st[0] ? st : "no connection");
     return buf;
 }
 
@@ -572,6 +577,7 @@ static void test_sweep(void **state)
 
     fp_proxy *p = fp_new(sandbox_env("MYR_TEST_HOST"), atoi(sandbox_env("MYR_TEST_PORT")));
     assert_non_null(p);
+    g_proxy = p;
 
     layout Ls, Ld, Lu;
     uint8_t *down, *up;
@@ -672,6 +678,7 @@ static void test_sweep(void **state)
                   "longest case %.0f ms\n",
                   ncases, fired, clean_done, (now_ms() - t0) / 1e3, longest);
     myr_loop_free(loop);
+    g_proxy = NULL;
     fp_free(p);
     free(cases);
     cases = NULL;
