@@ -169,11 +169,8 @@ static int reap_cqes(ur_loop *l)
             if (!kernel_has_more(l))
                 break;
             /* Flushes the overflow list into the CQ and runs deferred task
-             * work (IORING_FEAT_NODROP: nothing was lost). What callbacks
-             * queued goes in the same call: while a stream keeps posting,
-             * this loop may go on for long, and a cancel or a send left in
-             * the SQ meanwhile would wait for its end. */
-            int r = io_uring_sq_ready(&l->ring) > 0 ? ur__submit(l) : io_uring_get_events(&l->ring);
+             * work (IORING_FEAT_NODROP: nothing was lost). */
+            int r = io_uring_get_events(&l->ring);
             if ((r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) ||
                 io_uring_cq_ready(&l->ring) == 0)
                 break;
