@@ -65,6 +65,11 @@ int myr__conn_multishot_ok(const myr_conn *c);
 /* The abort of both socket transports (transport_plain.c): cancel the
  * connection's send and recv, shut the socket down. */
 void myr__socket_abort(myr_conn *c);
+/* Arm c's receive on the loop's provided-buffer ring (both socket
+ * transports): 1 when armed, 0 when the loop has no ring (the kernel lacks
+ * them: the transport receives into a buffer of its own), or a negative
+ * error. */
+int myr__socket_recv_ring(myr_conn *c);
 
 extern const myr__transport myr__transport_plain;
 extern const myr__transport myr__transport_tls;

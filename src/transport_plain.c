@@ -60,23 +60,9 @@ static int plain_recv(myr_conn *c, int idle)
 {
     if (c->recv_busy)
         return 0;
-    ur_bufring *br = myr__loop_bufring(c->loop);
-    if (br != NULL) {
-        /* Receives on the loop's ring hold no buffer while the socket is
-         * quiet; armed idle or not (a server that closes is noticed at
-         * once). READY: a multishot, unless a stream is queued. Before: one
-         * at a time, so that none is armed when TLS takes the socket over
-         * after the greeting. */
-        int rc = ur_recv_ring(&c->owner, MYR__TAG_RECV, c->fd, br, myr__conn_multishot_ok(c),
-                              &c->recv_id);
-        if (rc < 0)
-            return rc;
-        c->recv_busy = 1;
-        c->recv_ring = 1;
-        c->recv_multi = (uint8_t)myr__conn_multishot_ok(c);
-        c->recv_stop = 0;
-        return 1;
-    }
+    int armed = myr__socket_recv_ring(c);
+    if (armed != 0)
+        return armed;
     if (idle)
         return 0;   /* a receive of our own would hold a buffer */
     c->recv_ring = 0;
@@ -193,6 +179,27 @@ static void plain_complete(myr_conn *c, uint32_t tag, int res, uint32_t cqe_flag
         on_ring_recv(c, res, cqe_flags);
     else
         on_recv(c, res);
+}
+
+int myr__socket_recv_ring(myr_conn *c)
+{
+    ur_bufring *br = myr__loop_bufring(c->loop);
+    if (br == NULL)
+        return 0;
+    /* Receives on the loop's ring hold no buffer while the socket is
+     * quiet; armed idle or not (a server that closes is noticed at once).
+     * READY: a multishot, unless a stream is queued. Before: one at a time,
+     * so that none is armed when TLS takes the socket over after the
+     * greeting. */
+    int multi = myr__conn_multishot_ok(c);
+    int rc = ur_recv_ring(&c->owner, MYR__TAG_RECV, c->fd, br, multi, &c->recv_id);
+    if (rc < 0)
+        return rc;
+    c->recv_busy = 1;
+    c->recv_ring = 1;
+    c->recv_multi = (uint8_t)multi;
+    c->recv_stop = 0;
+    return 1;
 }
 
 void myr__socket_abort(myr_conn *c)

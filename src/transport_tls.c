@@ -483,21 +483,11 @@ static int tls_recv(myr_conn *c, int idle)
     struct myr__tls *t = c->tls;
     if (c->recv_busy)
         return 0;
-    ur_bufring *br = myr__loop_bufring(c->loop);
-    if (br != NULL) {
-        /* On the loop's ring, as the plaintext transport: a multishot once
-         * READY (idle too), one at a time before; the ciphertext is copied
-         * into cin for wolfSSL. */
-        int rc = ur_recv_ring(&c->owner, MYR__TAG_RECV, c->fd, br, myr__conn_multishot_ok(c),
-                              &c->recv_id);
-        if (rc < 0)
-            return rc;
-        c->recv_busy = 1;
-        c->recv_ring = 1;
-        c->recv_multi = (uint8_t)myr__conn_multishot_ok(c);
-        c->recv_stop = 0;
-        return 1;
-    }
+    /* On the loop's ring, as the plaintext transport (the ciphertext is
+     * copied into cin for wolfSSL). */
+    int armed = myr__socket_recv_ring(c);
+    if (armed != 0)
+        return armed;
     if (idle)
         return 0;   /* a receive of our own would hold a buffer */
     c->recv_ring = 0;
