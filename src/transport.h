@@ -70,6 +70,13 @@ void myr__socket_abort(myr_conn *c);
  * them: the transport receives into a buffer of its own), or a negative
  * error. */
 int myr__socket_recv_ring(myr_conn *c);
+/* After a ring receive's bytes were taken (more: it stays armed): arm
+ * another if it ended, or stop it while c is parked (backpressure). */
+void myr__socket_ring_next(myr_conn *c, int more);
+/* A ring receive ended without bytes (res): 1 when it is only to be armed
+ * again (no buffer was free, we stopped it, c is parked), 0 when the stream
+ * is over (res < 0: its error; 0: the server closed it). */
+int myr__socket_ring_rearm(myr_conn *c, int res);
 
 extern const myr__transport myr__transport_plain;
 extern const myr__transport myr__transport_tls;

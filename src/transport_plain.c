@@ -142,32 +142,11 @@ static void on_ring_recv(myr_conn *c, int res, uint32_t flags)
         if (res > 0 && c->state != MYR__CS_DEAD)
             myr__conn_input_lent(c, data, (size_t)res);
         ur_bufring_put(br, bid);   /* its bytes are parsed or copied */
-        if (c->state == MYR__CS_DEAD)
-            return;
-        if (!more) {
-            c->recv_stop = 0;
-            myr__conn_kick(c);   /* it ended: arm another */
-        } else if (c->parked_cmd != NULL && !c->recv_stop) {
-            /* Parked: rows wait for the application. Stop reading, so the
-             * server waits instead of the memory growing; the bytes that
-             * still come before the cancel lands are kept in c->in. */
-            c->recv_stop = 1;
-            (void)ur_cancel(c->loop->ur, c->recv_id);
-        }
+        myr__socket_ring_next(c, more);
         return;
     }
-    if (more || c->state == MYR__CS_DEAD)
+    if (more || c->state == MYR__CS_DEAD || myr__socket_ring_rearm(c, res))
         return;
-    int stopped = c->recv_stop;
-    c->recv_stop = 0;
-    /* Parked: bytes before the end wait in c->in; the receive armed once
-     * they are parsed finds the end again. */
-    if (res == -ENOBUFS || (res == -ECANCELED && stopped) || res > 0 || c->parked_cmd != NULL) {
-        /* The ring was empty when bytes came (they wait in the socket), or
-         * we stopped it: arm again when the connection wants input. */
-        myr__conn_kick(c);
-        return;
-    }
     myr__conn_lost(c, res < 0 ? -res : 0);
 }
 
@@ -179,6 +158,37 @@ static void plain_complete(myr_conn *c, uint32_t tag, int res, uint32_t cqe_flag
         on_ring_recv(c, res, cqe_flags);
     else
         on_recv(c, res);
+}
+
+void myr__socket_ring_next(myr_conn *c, int more)
+{
+    if (c->state == MYR__CS_DEAD)
+        return;
+    if (!more) {
+        c->recv_stop = 0;
+        myr__conn_kick(c);   /* it ended: arm another */
+    } else if (c->parked_cmd != NULL && !c->recv_stop) {
+        /* Parked: rows wait for the application. Stop reading, so the
+         * server waits instead of the memory growing; the bytes that still
+         * come before the cancel lands are kept. */
+        c->recv_stop = 1;
+        (void)ur_cancel(c->loop->ur, c->recv_id);
+    }
+}
+
+int myr__socket_ring_rearm(myr_conn *c, int res)
+{
+    int stopped = c->recv_stop;
+    c->recv_stop = 0;
+    /* The ring was empty when bytes came (they wait in the socket), or we
+     * stopped it, or the connection is parked (what came before the end is
+     * parsed first; the receive armed then finds the end again): arm again
+     * when the connection wants input. */
+    if (res == -ENOBUFS || (res == -ECANCELED && stopped) || res > 0 || c->parked_cmd != NULL) {
+        myr__conn_kick(c);
+        return 1;
+    }
+    return 0;
 }
 
 int myr__socket_recv_ring(myr_conn *c)

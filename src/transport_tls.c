@@ -591,27 +591,11 @@ static void on_ring_recv(myr_conn *c, int res, uint32_t flags)
         } else {
             ur_bufring_put(br, bid);
         }
-        if (c->state == MYR__CS_DEAD)
-            return;
-        if (!more) {
-            c->recv_stop = 0;
-            myr__conn_kick(c);   /* it ended: arm another */
-        } else if (c->parked_cmd != NULL && !c->recv_stop) {
-            c->recv_stop = 1;   /* parked: stop reading (backpressure, as plaintext) */
-            (void)ur_cancel(c->loop->ur, c->recv_id);
-        }
+        myr__socket_ring_next(c, more);
         return;
     }
-    if (more || c->state == MYR__CS_DEAD)
+    if (more || c->state == MYR__CS_DEAD || myr__socket_ring_rearm(c, res))
         return;
-    int stopped = c->recv_stop;
-    c->recv_stop = 0;
-    /* Parked: what came before the end is parsed first; the receive armed
-     * then finds the end again. */
-    if (res == -ENOBUFS || (res == -ECANCELED && stopped) || res > 0 || c->parked_cmd != NULL) {
-        myr__conn_kick(c);   /* arm again */
-        return;
-    }
     if (res < 0) {
         myr__conn_lost(c, -res);
         return;

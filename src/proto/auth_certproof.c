@@ -16,7 +16,6 @@
 
 #include <string.h>
 
-#include <sodium.h>
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/sha.h>
 #include <wolfssl/wolfcrypt/sha256.h>
@@ -42,25 +41,10 @@ int myr__certproof_hash(const char *plugin, const char *pw, size_t pw_len, uint8
         return 0;
     }
     if (strcmp(plugin, "client_ed25519") == 0) {
-        /* A = a*B with a the clamped first half of SHA-512(password), as
-         * MariaDB derives it (see auth_ed25519.c). */
-        if (sodium_init() < 0)
-            return MYR_EINVAL;
-        uint8_t az[64], wide[64] = {0}, a[32];
-        crypto_hash_sha512(az, (const unsigned char *)pw, pw_len);
-        az[0] &= 248;
-        az[31] &= 63;
-        az[31] |= 64;
-        memcpy(wide, az, 32);
-        crypto_core_ed25519_scalar_reduce(a, wide);
-        int rc = crypto_scalarmult_ed25519_base_noclamp(out, a);
-        sodium_memzero(az, sizeof az);
-        sodium_memzero(wide, sizeof wide);
-        sodium_memzero(a, sizeof a);
-        if (rc != 0)
-            return MYR_EINVAL;
-        *out_len = 32;
-        return 0;
+        int rc = myr__auth_ed25519_pk(pw, pw_len, out);   /* the server keeps the public key */
+        if (rc == 0)
+            *out_len = 32;
+        return rc;
     }
     return MYR_ENOTSUP;
 }

@@ -18,6 +18,32 @@
 
 #define NONCE_LEN 32
 
+/* az = SHA-512(pw) with its first half clamped, a = that half reduced mod L
+ * (the same point; the arithmetic wants reduced scalars), A = a*B. 0 or -1. */
+static int derive(const char *pw, size_t pw_len, uint8_t az[64], uint8_t a[32], uint8_t A[32])
+{
+    uint8_t wide[64] = {0};
+    crypto_hash_sha512(az, (const unsigned char *)pw, pw_len);
+    az[0] &= 248;
+    az[31] &= 63;
+    az[31] |= 64;
+    memcpy(wide, az, 32);
+    crypto_core_ed25519_scalar_reduce(a, wide);
+    sodium_memzero(wide, sizeof wide);
+    return crypto_scalarmult_ed25519_base_noclamp(A, a);
+}
+
+int myr__auth_ed25519_pk(const char *pw, size_t pw_len, uint8_t pk[32])
+{
+    if (sodium_init() < 0)
+        return MYR_EINVAL;
+    uint8_t az[64], a[32];
+    int rc = derive(pw, pw_len, az, a, pk);
+    sodium_memzero(az, sizeof az);
+    sodium_memzero(a, sizeof a);
+    return rc == 0 ? 0 : MYR_EINVAL;
+}
+
 int myr__auth_ed25519(const uint8_t *nonce, size_t nonce_len, const char *pw, size_t pw_len,
                       uint8_t *out, size_t *out_len)
 {
@@ -29,16 +55,7 @@ int myr__auth_ed25519(const uint8_t *nonce, size_t nonce_len, const char *pw, si
     uint8_t az[64], a[32], wide[64], r[32], h[32], A[32], R[32], ha[32];
     uint8_t buf[64 + NONCE_LEN];
     int rc = MYR_EINVAL;
-    crypto_hash_sha512(az, (const unsigned char *)pw, pw_len);
-    az[0] &= 248;
-    az[31] &= 63;
-    az[31] |= 64;
-    /* a = the clamped scalar reduced mod L (the same point, and the
-     * arithmetic below wants reduced scalars). */
-    memset(wide, 0, sizeof wide);
-    memcpy(wide, az, 32);
-    crypto_core_ed25519_scalar_reduce(a, wide);
-    if (crypto_scalarmult_ed25519_base_noclamp(A, a) != 0)
+    if (derive(pw, pw_len, az, a, A) != 0)
         goto out;
     /* r = SHA-512(prefix || m) mod L */
     memcpy(buf, az + 32, 32);

@@ -214,6 +214,9 @@ int myr__auth_data_build(myr__buf *out, uint8_t seq, const void *data, size_t le
  * wiped before returning. */
 int myr__auth_ed25519(const uint8_t *nonce, size_t nonce_len, const char *pw, size_t pw_len,
                       uint8_t *out, size_t *out_len);
+/* The Ed25519 public key MariaDB derives from the password (what it stores
+ * for a client_ed25519 account). 0 or MYR_EINVAL. */
+int myr__auth_ed25519_pk(const char *pw, size_t pw_len, uint8_t pk[32]);
 
 /* ------------------------------------------------------ auth_certproof.c */
 /* MariaDB 11.4+ zero-configuration TLS (see the file). The password hash the
