@@ -5,7 +5,7 @@
 # ASan and UBSan; one fuzz_<target> per tests/fuzz/fuzz_<target>.c), then runs
 # each target for SECONDS (default 20, or MYR_FUZZ_SECONDS) starting from its
 # checked-in corpus (tests/fuzz/corpus/<target>/, read only: new inputs go to
-# build-fuzz/work/<target>/). Prints executions per target; exits non-zero
+# build-fuzz/found/<target>/). Prints executions per target; exits non-zero
 # if a target crashed, leaked, timed out or could not be built, naming the
 # input that did it (build-fuzz/crashes/). A crash input belongs in the
 # corpus as crash-<what> once the bug is fixed (the replay tests then keep
@@ -37,7 +37,7 @@ passed=0 failed=0
 for src in "$REPO"/tests/fuzz/fuzz_*.c; do
   name=$(basename "$src" .c)
   t=${name#fuzz_}
-  work=$BUILD/work/$t
+  work=$BUILD/found/$t
   log=$BUILD/$t.log
   mkdir -p "$work"
   seeds=$(find "$REPO/tests/fuzz/corpus/$t" -type f | wc -l)
