@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include <myring.h>
 
@@ -86,28 +85,9 @@ static int run(const bench_target *t, const char *mode, int conns, int rounds)
 
 int main(int argc, char **argv)
 {
-    int conns = 200, rounds = 5, header = 0;
-    const char *only = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--conns") == 0 && i + 1 < argc)
-            conns = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
-            rounds = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc)
-            only = argv[++i];
-        else if (strcmp(argv[i], "--header") == 0)
-            header = 1;
-        else {
-            fprintf(stderr, "usage: %s [--conns N] [--rounds R] [--mode native|ed25519] [--header]\n", argv[0]);
-            return 2;
-        }
-    }
-    struct rlimit rl;
-    getrlimit(RLIMIT_NOFILE, &rl);
-    if (rl.rlim_cur < (rlim_t)conns + 64 && rl.rlim_max >= (rlim_t)conns + 64) {
-        rl.rlim_cur = (rlim_t)conns + 64;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
+    bench_storm_args a = bench_storm_parse(argc, argv, 200, 5, "native|ed25519");
+    int conns = a.conns, rounds = a.rounds, header = a.header;
+    const char *only = a.mode;
     bench_target t = bench_target_env();
     if (header)
         printf("impl,mode,conns,rounds,seconds,connects_per_s,cpu_us_per_conn,server_cpu_us_per_conn\n");

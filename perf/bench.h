@@ -250,4 +250,42 @@ static inline bench_args bench_parse(int argc, char **argv)
         bench_usage(argv[0]);
     return a;
 }
+/* Open-file limit of at least need descriptors (up to the hard limit). */
+static inline void bench_raise_nofile(long need)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)need) {
+        rl.rlim_cur = rl.rlim_max < (rlim_t)need ? rl.rlim_max : (rlim_t)need;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+/* Options of the connection-storm programs (tls_connect, auth_connect and
+ * their peers): --conns N --rounds R --mode M --header. */
+typedef struct bench_storm_args {
+    int conns, rounds, header;
+    const char *mode;   /* NULL: every mode */
+} bench_storm_args;
+
+static inline bench_storm_args bench_storm_parse(int argc, char **argv, int conns, int rounds,
+                                                 const char *modes)
+{
+    bench_storm_args a = {conns, rounds, 0, NULL};
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--conns") == 0 && i + 1 < argc)
+            a.conns = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
+            a.rounds = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc)
+            a.mode = argv[++i];
+        else if (strcmp(argv[i], "--header") == 0)
+            a.header = 1;
+        else {
+            fprintf(stderr, "usage: %s [--conns N] [--rounds R] [--mode %s] [--header]\n", argv[0], modes);
+            exit(2);
+        }
+    }
+    bench_raise_nofile((long)a.conns + 64);
+    return a;
+}
 #endif

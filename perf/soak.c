@@ -288,15 +288,6 @@ static void count_free(void *p)
 
 /* ------------------------------------------------------------------ main */
 
-static void raise_fd_limit(int need)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)need) {
-        rl.rlim_cur = rl.rlim_max < (rlim_t)need ? rl.rlim_max : (rlim_t)need;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
 /* Run the loop for secs; a progress line (queries, RSS) every `every` s. */
 static void run_for(double secs, double every, double t0)
 {
@@ -346,7 +337,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "soak: %s not set (eval \"$(tests/sandbox.sh env)\")\n", need[i]);
             return 2;
         }
-    raise_fd_limit(4 * conns + 256);
+    bench_raise_nofile(4 * conns + 256);
     static const myr_allocator counting = {count_malloc, count_realloc, count_free};
     myr_set_allocator(&counting);
     myr_error err;

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <mysql.h>
 #include <poll.h>
-#include <sys/resource.h>
 
 #include "../bench.h"
 #include "mdb_poll.h"
@@ -123,28 +122,9 @@ static int run(const char *mode, int n, int rounds)
 
 int main(int argc, char **argv)
 {
-    int conns = 1000, rounds = 3, header = 0;
-    const char *only = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--conns") == 0 && i + 1 < argc)
-            conns = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
-            rounds = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc)
-            only = argv[++i];
-        else if (strcmp(argv[i], "--header") == 0)
-            header = 1;
-        else {
-            fprintf(stderr, "usage: %s [--conns N] [--rounds R] [--mode plain|full] [--header]\n", argv[0]);
-            return 2;
-        }
-    }
-    struct rlimit rl;
-    getrlimit(RLIMIT_NOFILE, &rl);
-    if (rl.rlim_cur < (rlim_t)conns + 64 && rl.rlim_max >= (rlim_t)conns + 64) {
-        rl.rlim_cur = (rlim_t)conns + 64;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
+    bench_storm_args a = bench_storm_parse(argc, argv, 1000, 3, "plain|full");
+    int conns = a.conns, rounds = a.rounds, header = a.header;
+    const char *only = a.mode;
     T = bench_target_env();
     mysql_library_init(0, NULL, NULL);
     if (header)
