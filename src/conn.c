@@ -111,8 +111,7 @@ static void on_timer(ur_timer *t)
         /* A large command going out on a slow link: the server cannot answer
          * before it has it all, so its silence does not count while the
          * bytes move. */
-        ur_timer_start(c->loop->ur, &c->timer,
-                       ur_now_ns() + (uint64_t)c->opts.read_timeout_ms * 1000000u);
+        myr__conn_read_timer(c);
     else
         myr__conn_fail(c, MYR_ETIMEDOUT, 2013,
                        "Lost connection to server during query (read timeout after %d ms)",

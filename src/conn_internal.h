@@ -110,6 +110,10 @@ static inline int myr__conn_secure(const myr_conn *c)
  * the connection with 2026. */
 int myr__conn_tls_certproof(myr_conn *c, const uint8_t *info, size_t info_len);
 
+/* (Re)start the read timeout: MYR_OPT_READ_TIMEOUT ms of silence from now
+ * (conn_io.c). */
+void myr__conn_read_timer(myr_conn *c);
+
 /* Handshake (conn_auth.c): one whole packet in GREETING or AUTH. */
 void myr__conn_auth_packet(myr_conn *c, const uint8_t *p, size_t len);
 

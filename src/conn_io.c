@@ -40,7 +40,7 @@ void myr__conn_lost(myr_conn *c, int err)
 
 /* ------------------------------------------------------------------- I/O */
 
-static void read_timer(myr_conn *c)
+void myr__conn_read_timer(myr_conn *c)
 {
     ur_timer_start(c->loop->ur, &c->timer, ur_now_ns() + (uint64_t)c->opts.read_timeout_ms * 1000000u);
 }
@@ -112,7 +112,7 @@ void myr__conn_flush(myr_conn *c)
          * from here, and again from each arrival (myr__conn_input). */
         if (want && c->opts.read_timeout_ms > 0 && c->state == MYR__CS_READY &&
             (rc > 0 || !ur_timer_armed(&c->timer)))
-            read_timer(c);
+            myr__conn_read_timer(c);
     }
 }
 
@@ -121,8 +121,7 @@ void myr__conn_sent(myr_conn *c, size_t n)
     c->sent_pos += n;
     /* The read timeout counts silence from the end of what was sent. */
     if (c->opts.read_timeout_ms > 0 && c->state == MYR__CS_READY && ur_timer_armed(&c->timer))
-        ur_timer_start(c->loop->ur, &c->timer,
-                       ur_now_ns() + (uint64_t)c->opts.read_timeout_ms * 1000000u);
+        myr__conn_read_timer(c);
     myr__conn_advance(c);
     if (c->state != MYR__CS_DEAD && !c->release_requested)
         myr__conn_kick(c);
@@ -192,7 +191,7 @@ void myr__conn_input(myr_conn *c)
         myr__loop_buf_give(c->loop, &c->out);
         c->tp->idle(c);
     } else if (c->opts.read_timeout_ms > 0 && c->state == MYR__CS_READY && c->awaiting > 0) {
-        read_timer(c);   /* bytes came: the silence starts again */
+        myr__conn_read_timer(c);   /* bytes came: the silence starts again */
     }
     myr__conn_kick(c);   /* re-arm the recv / let held commands go */
 }
