@@ -271,7 +271,6 @@ int myr__stmt_execute_encode(const myr__cmd_kind *k, myr__buf *out, uint8_t *seq
 /* stmt_cache.c: the connection's statement cache. */
 typedef struct myr__stmt_cache myr__stmt_cache;
 void myr__stmt_cache_free(myr_conn *c);
-size_t myr__sql_count_params(const char *sql, size_t len, int backslash);
 /* stmt.c: the checks of an execute of s with n parameters: NULL and *est
  * (bytes the command will take, roughly), or a future already failed with
  * the reason (nothing queued). */

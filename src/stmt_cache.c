@@ -258,10 +258,6 @@ static size_t count_params(const char *sql, size_t len, int backslash)
     return n;
 }
 
-size_t myr__sql_count_params(const char *sql, size_t len, int backslash)
-{
-    return count_params(sql, len, backslash);
-}
 
 /* -------------------------------------------------------- the commands */
 
