@@ -5,37 +5,53 @@
  * peak RSS. At most --window connections are being set up at once (the
  * server's listen backlog is finite).
  *
- * Usage: perf_scale [--conns N] [--window W] [--server LABEL] [--header]
+ * Usage: perf_scale [--conns N] [--window W] [--server LABEL] [--header] [--sites] [--smaps]
  * Prints: impl,server,conns,connect_s,rss_before_kib,rss_after_kib,maxrss_kib,kib_per_conn,
  *         heap_bytes_per_conn (what myring itself holds, counted through
  *         myr_set_allocator; the RSS figure adds malloc's overhead and pages)
+ * kib_per_conn = (VmRSS once every connection has answered its SELECT 1 -
+ * VmRSS after the loop was made, before the first connect) / connections
+ * that answered; both read from /proc/self/statm.
+ * --sites: also, on stderr, myring's live heap per allocation call chain
+ * (made since the first connect); --smaps: each mapping's Rss change, and
+ * malloc's arena (mallinfo2). perf/scale_sites.sh runs both and resolves
+ * the chains.
  */
 #include <malloc.h>
 #include <myring.h>
 
 #include "bench.h"
+#include "memsites.h"
 
 /* Count the bytes myring holds, through its allocator hook. */
 static long long g_live;
 static void *cnt_malloc(size_t n)
 {
     void *p = malloc(n);
-    if (p)
+    if (p) {
         g_live += (long long)malloc_usable_size(p);
+        memsites_add(p);
+    }
     return p;
 }
 static void *cnt_realloc(void *p, size_t n)
 {
     long long old = p ? (long long)malloc_usable_size(p) : 0;
+    memsites_del(p);   /* before: p may be gone after */
     void *q = realloc(p, n);
-    if (q)
+    if (q) {
         g_live += (long long)malloc_usable_size(q) - old;
+        memsites_add(q);
+    } else if (p) {
+        memsites_add(p);
+    }
     return q;
 }
 static void cnt_free(void *p)
 {
     if (p)
         g_live -= (long long)malloc_usable_size(p);
+    memsites_del(p);
     free(p);
 }
 
@@ -90,12 +106,16 @@ static void start_one(void)
 
 int main(int argc, char **argv)
 {
-    int window = 1000, header = 0;
+    int window = 1000, header = 0, sites = 0, smaps = 0;
     const char *server = "mariadb";
     g_n = 1000;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--header") == 0)
             header = 1;
+        else if (strcmp(argv[i], "--sites") == 0)
+            sites = 1;
+        else if (strcmp(argv[i], "--smaps") == 0)
+            smaps = 1;
         else if (i + 1 < argc && strcmp(argv[i], "--conns") == 0)
             g_n = atoi(argv[++i]);
         else if (i + 1 < argc && strcmp(argv[i], "--window") == 0)
@@ -103,11 +123,13 @@ int main(int argc, char **argv)
         else if (i + 1 < argc && strcmp(argv[i], "--server") == 0)
             server = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--conns N] [--window W] [--server LABEL] [--header]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--conns N] [--window W] [--server LABEL] [--header] [--sites] [--smaps]\n", argv[0]);
             return 2;
         }
     }
     bench_target t = bench_target_env();
+    if (sites)
+        memsites_init();
     myr_allocator al = {cnt_malloc, cnt_realloc, cnt_free};
     myr_set_allocator(&al);
     myr_error err;
@@ -126,6 +148,11 @@ int main(int argc, char **argv)
     myr_conn_opts_set_int(g_opts, MYR_OPT_CONNECT_TIMEOUT, 60000);
     g_conns = calloc((size_t)g_n, sizeof *g_conns);
 
+    ms_maps maps0 = {NULL, 0};
+    struct mallinfo2 mi0 = mallinfo2();
+    if (smaps)
+        maps0 = memsites_smaps();
+    memsites_mark();
     long rss0 = bench_rss_kib();
     long long live0 = g_live;
     double t0 = bench_now();
@@ -141,6 +168,18 @@ int main(int argc, char **argv)
     double secs = bench_now() - t0;
     long rss1 = bench_rss_kib();
     long long live1 = g_live;
+    if (smaps) {
+        ms_maps maps1 = memsites_smaps();
+        memsites_smaps_diff(stderr, maps0, maps1);
+        struct mallinfo2 mi1 = mallinfo2();
+        fprintf(stderr, "malloc,arena_kib,%ld,in_use_kib,%ld,free_kib,%ld,mmap_kib,%ld\n",
+                (long)(mi1.arena - mi0.arena) / 1024, (long)(mi1.uordblks - mi0.uordblks) / 1024,
+                (long)(mi1.fordblks - mi0.fordblks) / 1024, (long)(mi1.hblkhd - mi0.hblkhd) / 1024);
+        free(maps0.m);
+        free(maps1.m);
+    }
+    if (sites)
+        memsites_dump(stderr, g_ready ? g_ready : 1);
     bench_cpu c = bench_cpu_now();
     if (g_failed)
         fprintf(stderr, "scale: %d of %d connections failed\n", g_failed, g_n);

@@ -38,6 +38,8 @@ int myr__buf_reserve(myr__buf *b, size_t extra)
     if (need < extra)
         return MYR_ENOMEM;
     size_t cap = b->cap ? b->cap : 256;
+    if (b->pooled && need <= MYR__IOBUF_SIZE)
+        cap = MYR__IOBUF_SIZE;   /* a small block becomes a standard one (reused by the loop) */
     while (cap < need) {
         if (cap > (size_t)-1 / 2)
             return MYR_ENOMEM;

@@ -6,6 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The loop's I/O block sizes (myr__loop_buf_take): a pooled block smaller
+ * than MYR__IOBUF_SIZE grows straight to it. */
+#define MYR__IOBUF_SIZE 4096u
+#define MYR__IOBUF_SMALL 512u
+
 typedef struct myr__buf {
     uint8_t *data;
     size_t rpos;   /* first unread byte */

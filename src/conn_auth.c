@@ -91,10 +91,13 @@ static void send_login(myr_conn *c)
     c->wseq = c->reader.seq;
     /* Room for the whole login first: a buffer that grows while the packet
      * is built would leave a copy of the auth data in freed memory. */
+    size_t room = 4 + 32 + 2 * 9 + 3 + auth_len + strlen(login.user) + strlen(login.plugin) +
+                  (login.database ? strlen(login.database) : 0);   /* header, head, lengths, NULs */
+    for (size_t i = 0; attrs[i] != NULL; i++)
+        room += 9 + strlen(attrs[i]);
     int rc = myr__loop_buf_take(c->loop, &c->out);
     if (rc == 0)
-        rc = myr__buf_reserve(&c->out, 1024 + auth_len + strlen(login.user) +
-                                           (login.database ? strlen(login.database) : 0));
+        rc = myr__buf_reserve(&c->out, room);
     c->secret_out = 1;
     if (rc == 0)
         rc = myr__login_build(&c->out, c->wseq, &login);

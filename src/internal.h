@@ -59,6 +59,8 @@ struct myr_loop {
     int ticking;                /* inside ur_loop_tick (completion handlers run) */
     unsigned resolved;          /* futures resolved so far (run_once: don't wait after one) */
     void **iobufs;              /* idle I/O blocks of MYR__IOBUF_SIZE, for reuse */
+    void **iosmall;             /* idle blocks of MYR__IOBUF_SMALL, for reuse */
+    unsigned n_iosmall, cap_iosmall;
     myr_future *free_futs;      /* freed futures for reuse (linked by lnext) */
     unsigned n_free_futs;
     struct myr__rhome *rhome;   /* freed results for reuse (result.c), NULL until one */
@@ -129,11 +131,15 @@ int myr__loop_can_block(myr_loop *loop, myr_error *err);
 
 /* I/O buffers: a busy connection takes a block from its loop, an idle one
  * gives it back, so idle connections hold no buffer and busy ones don't
- * malloc per query. 4 KiB: receives use the ring, so these hold what is
- * sent (a few pipelined queries) and TLS records; a burst of a thousand
- * logins then leaves 4 MiB, not 16, of freed blocks in the heap. take: 0 or MYR_ENOMEM (no-op if b has memory). give:
- * only an empty buffer; blocks grown past the standard size are freed. */
-#define MYR__IOBUF_SIZE 4096u
+ * malloc per query. Two sizes (MYR__IOBUF_SIZE and MYR__IOBUF_SMALL, buf.h):
+ * a take hands out an idle standard block if there is one, else a small
+ * one, which grows straight to the standard size when its bytes need it
+ * (myr__buf_reserve). Receives use the ring, so blocks hold what is sent
+ * (a few pipelined queries, a login) and TLS records: a burst of a thousand
+ * logins lends a thousand 512-byte blocks, not 4 KiB ones, whose holes in
+ * the heap stayed resident once the connections were idle. take: 0 or
+ * MYR_ENOMEM (no-op if b has memory). give: only an empty buffer; blocks
+ * grown to another size are freed. */
 /* Busy connections cycle blocks through the cache. It keeps up to
  * MYR__IOBUF_KEEP idle blocks plus as many as are lent out right now: enough
  * that connections going idle and busy again don't free and re-malloc

@@ -70,6 +70,9 @@ static void loop_destroy(myr_loop *loop)
     while (loop->n_iobufs > 0)
         myr__free(loop->iobufs[--loop->n_iobufs]);
     myr__free(loop->iobufs);
+    while (loop->n_iosmall > 0)
+        myr__free(loop->iosmall[--loop->n_iosmall]);
+    myr__free(loop->iosmall);
     myr__pkcache_free(loop->pkcache);
     myr__free(loop);
 }
@@ -115,15 +118,43 @@ int myr__loop_buf_take(myr_loop *loop, myr__buf *b)
 {
     if (b->cap != 0)
         return 0;
-    void *block = loop->n_iobufs ? loop->iobufs[--loop->n_iobufs] : myr__malloc(MYR__IOBUF_SIZE);
+    size_t size = MYR__IOBUF_SIZE;
+    void *block;
+    if (loop->n_iobufs)
+        block = loop->iobufs[--loop->n_iobufs];
+    else if ((size = MYR__IOBUF_SMALL), loop->n_iosmall)
+        block = loop->iosmall[--loop->n_iosmall];
+    else
+        block = myr__malloc(MYR__IOBUF_SMALL);
     if (block == NULL)
         return MYR_ENOMEM;
     b->data = block;
-    b->cap = MYR__IOBUF_SIZE;
+    b->cap = size;
     b->rpos = b->len = 0;
     b->pooled = 1;
     loop->lent_iobufs++;
     return 0;
+}
+
+/* Keep block in the idle list *v (n, cap), or free it. */
+static void keep_block(myr_loop *loop, void ***v, unsigned *n, unsigned *cap, myr__buf *b)
+{
+    if (*n >= MYR__IOBUF_KEEP + loop->lent_iobufs) {
+        myr__buf_free(b);
+        return;
+    }
+    if (*n == *cap) {
+        unsigned ncap = *cap ? *cap * 2 : MYR__IOBUF_KEEP;
+        void **a = myr__realloc(*v, ncap * sizeof *a);
+        if (a == NULL) {
+            myr__buf_free(b);
+            return;
+        }
+        *v = a;
+        *cap = ncap;
+    }
+    (*v)[(*n)++] = b->data;
+    myr__buf_init(b);
 }
 
 void myr__loop_buf_give(myr_loop *loop, myr__buf *b)
@@ -137,23 +168,15 @@ void myr__loop_buf_give(myr_loop *loop, myr__buf *b)
          * the cache does not keep the burst's blocks once they are idle. */
         while (loop->n_iobufs > MYR__IOBUF_KEEP + loop->lent_iobufs)
             myr__free(loop->iobufs[--loop->n_iobufs]);
+        while (loop->n_iosmall > MYR__IOBUF_KEEP + loop->lent_iobufs)
+            myr__free(loop->iosmall[--loop->n_iosmall]);
     }
-    if (b->cap != MYR__IOBUF_SIZE || loop->n_iobufs >= MYR__IOBUF_KEEP + loop->lent_iobufs) {
+    if (b->cap == MYR__IOBUF_SIZE)
+        keep_block(loop, &loop->iobufs, &loop->n_iobufs, &loop->cap_iobufs, b);
+    else if (b->cap == MYR__IOBUF_SMALL)
+        keep_block(loop, &loop->iosmall, &loop->n_iosmall, &loop->cap_iosmall, b);
+    else
         myr__buf_free(b);
-        return;
-    }
-    if (loop->n_iobufs == loop->cap_iobufs) {
-        unsigned cap = loop->cap_iobufs ? loop->cap_iobufs * 2 : MYR__IOBUF_KEEP;
-        void **a = myr__realloc(loop->iobufs, cap * sizeof *a);
-        if (a == NULL) {
-            myr__buf_free(b);
-            return;
-        }
-        loop->iobufs = a;
-        loop->cap_iobufs = cap;
-    }
-    loop->iobufs[loop->n_iobufs++] = b->data;
-    myr__buf_init(b);
 }
 
 ur_bufring *myr__loop_bufring(myr_loop *loop)
