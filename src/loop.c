@@ -182,7 +182,7 @@ void myr__loop_buf_give(myr_loop *loop, myr__buf *b)
 ur_bufring *myr__loop_bufring(myr_loop *loop)
 {
     if (loop->bufring == NULL && !loop->bufring_failed &&
-        ur_bufring_new(loop->ur, 0, MYR__RECV_BUFS, MYR__RECV_BUF_SIZE, &loop->bufring) < 0)
+        ur_bufring_new(loop->ur, 0, MYR__RECV_BUFS, MYR__RECV_BUF_SIZE, UR_BUFRING_INC, &loop->bufring) < 0)
         loop->bufring_failed = 1;   /* an old kernel: receives into buffers of their own */
     return loop->bufring;
 }

@@ -141,7 +141,7 @@ static void on_ring_recv(myr_conn *c, int res, uint32_t flags)
     if (data != NULL) {
         if (res > 0 && c->state != MYR__CS_DEAD)
             myr__conn_input_lent(c, data, (size_t)res);
-        ur_bufring_put(br, bid);   /* its bytes are parsed or copied */
+        ur_bufring_put(br, bid, flags, res);   /* its bytes are parsed or copied */
         myr__socket_ring_next(c, more);
         return;
     }

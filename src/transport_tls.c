@@ -582,14 +582,14 @@ static void on_ring_recv(myr_conn *c, int res, uint32_t flags)
                 myr__buf_reset(&t->cin);
             if (((size_t)res > MYR__IOBUF_SIZE || myr__loop_buf_take(c->loop, &t->cin) == 0) &&
                 myr__buf_append(&t->cin, data, (size_t)res) == 0) {
-                ur_bufring_put(br, bid);
+                ur_bufring_put(br, bid, flags, res);
                 received(c);
             } else {
-                ur_bufring_put(br, bid);
+                ur_bufring_put(br, bid, flags, res);
                 myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory for a receive buffer");
             }
         } else {
-            ur_bufring_put(br, bid);
+            ur_bufring_put(br, bid, flags, res);
         }
         myr__socket_ring_next(c, more);
         return;

@@ -206,12 +206,21 @@ int ur_recv(ur_owner *o, uint32_t tag, int fd, void *buf, size_t len, int msg_fl
  * holds none; a completion with data carries its buffer
  * (ur_bufring_get), which the owner gives back (ur_bufring_put) as soon as
  * it has taken what it needs from it: an owner that keeps buffers starves
- * every receive of the loop. */
-int ur_bufring_new(ur_loop *loop, uint16_t bgid, unsigned nbufs, unsigned size, ur_bufring **out);
-/* The buffer a completion carries (its bytes are the first res), its id in
+ * every receive of the loop. flags UR_BUFRING_INC: where the kernel can
+ * (6.12+; ur_bufring_inc says), a receive uses only the part of a buffer
+ * its bytes need and the next goes on in the same buffer (small answers
+ * share pages); the owner must then give back every completion's buffer,
+ * in completion order, before using the next completion's bytes. */
+#define UR_BUFRING_INC 1u
+int ur_bufring_new(ur_loop *loop, uint16_t bgid, unsigned nbufs, unsigned size, unsigned flags,
+                   ur_bufring **out);
+int ur_bufring_inc(const ur_bufring *br);
+/* Where the bytes of a completion are (the first res), its buffer's id in
  * *bid; NULL when the completion carries none (errors, end of stream). */
 uint8_t *ur_bufring_get(const ur_bufring *br, uint32_t cqe_flags, unsigned *bid);
-void ur_bufring_put(ur_bufring *br, unsigned bid);
+/* The completion's bytes (cqe_flags, res: the completion's) are used: its
+ * buffer goes back to the ring, or on (incremental) with what is left. */
+void ur_bufring_put(ur_bufring *br, unsigned bid, uint32_t cqe_flags, int res);
 unsigned ur_bufring_size(const ur_bufring *br);
 /* A receive into a buffer of br. multishot: it stays armed, one completion
  * per buffer filled (IORING_CQE_F_MORE set while it goes on); it ends with
