@@ -58,16 +58,21 @@ int ur_connect(ur_owner *o, uint32_t tag, int fd, const struct sockaddr *addr, s
 {
     if (addr == NULL || len == 0 || len > sizeof(struct sockaddr_storage))
         return -EINVAL;
+    /* The kernel reads the address when the SQE is submitted, which is after
+     * this call returns: keep a copy with the slot (freed with it). */
+    struct sockaddr_storage *copy = ur__malloc(sizeof *copy);
+    if (copy == NULL)
+        return -ENOMEM;
+    memcpy(copy, addr, len);
     uint32_t idx;
     int err;
     struct io_uring_sqe *sqe = ur__op_begin(o, tag, &idx, &err);
-    if (sqe == NULL)
+    if (sqe == NULL) {
+        ur__free(copy);
         return err;
-    /* The kernel reads the address when the SQE is submitted, which is after
-     * this call returns: keep a copy in the slot (slots never move). */
-    ur_slot *s = ur__slot(o->loop, idx);
-    memcpy(&s->addr, addr, len);
-    io_uring_prep_connect(sqe, fd, (struct sockaddr *)&s->addr, len);
+    }
+    ur__slot(o->loop, idx)->addr = copy;
+    io_uring_prep_connect(sqe, fd, (struct sockaddr *)copy, len);
     return ur__op_commit(o, idx, sqe, id);
 }
 

@@ -64,6 +64,10 @@ void ur__slot_put(ur_loop *l, uint32_t idx)
         ur__slot(l, s->next)->prev = s->prev;
     s->owner = NULL;
     s->prev = UR_NO_SLOT;
+    if (s->addr != NULL) {
+        ur__free(s->addr);
+        s->addr = NULL;
+    }
     if (s->quiet) {
         s->quiet = false;
         l->quiet--;
@@ -87,8 +91,11 @@ ur_slot *ur__slot_lookup(const ur_loop *l, uint64_t user_data)
 
 void ur__slots_free(ur_loop *l)
 {
-    for (uint32_t i = 0; i < l->nchunks; i++)
+    for (uint32_t i = 0; i < l->nchunks; i++) {
+        for (uint32_t k = 0; k < UR_CHUNK_SLOTS; k++)
+            ur__free(l->chunks[i][k].addr);   /* a connect still in flight */
         ur__free(l->chunks[i]);
+    }
     ur__free(l->chunks);
     l->chunks = NULL;
     l->nchunks = 0;
