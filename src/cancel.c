@@ -113,7 +113,7 @@ void myr__side_kill(myr_conn *c)
     if (k == NULL)
         return;   /* no memory: the command is drained, not killed */
     k->target = c;
-    k->thread_id = c->greeting.thread_id;
+    k->thread_id = c->thread_id;
     k->done = kill_done;
     c->kill = k;
     if (s->conn != NULL && (s->conn->state != MYR__CS_READY || s->conn->closing)) {

@@ -55,6 +55,7 @@ static void conn_on_release(ur_owner *o)
     myr__opts_clear(&c->opts);
     myr__free(c->death);
     myr__coldefs_unref(c->coldefs);
+    myr__conn_hs_free(c);
     myr__free(c);
     if (close_fut != NULL)
         myr__future_resolve(close_fut, 0, NULL);
@@ -164,7 +165,7 @@ static void on_socket(myr_conn *c, int res)
         setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
     myr__conn_set_state(c, MYR__CS_CONNECTING);
-    int rc = ur_connect(&c->owner, MYR__TAG_CONNECT, c->fd, (struct sockaddr *)&c->addr, c->addr_len, NULL);
+    int rc = ur_connect(&c->owner, MYR__TAG_CONNECT, c->fd, (struct sockaddr *)&c->hs->addr, c->hs->addr_len, NULL);
     if (rc < 0)
         queue_failed(c, rc);
 }
@@ -199,8 +200,8 @@ static void *resolve_host(void *arg)
     int rc = getaddrinfo(c->opts.host, NULL, &hints, &res);
     if (rc != 0)
         return (void *)(intptr_t)(rc == EAI_SYSTEM ? -errno : rc);
-    memcpy(&c->addr, res->ai_addr, res->ai_addrlen);
-    c->addr_len = res->ai_addrlen;
+    memcpy(&c->hs->addr, res->ai_addr, res->ai_addrlen);
+    c->hs->addr_len = res->ai_addrlen;
     c->addr_family = res->ai_family;
     freeaddrinfo(res);
     return NULL;
@@ -208,7 +209,7 @@ static void *resolve_host(void *arg)
 
 static void resolve_done(myr__job *job)
 {
-    myr_conn *c = (myr_conn *)((char *)job - offsetof(myr_conn, resolve_job));
+    myr_conn *c = ((myr__hs *)((char *)job - offsetof(myr__hs, resolve_job)))->conn;
     c->job_busy = 0;
     if (c->released) {   /* given up while the lookup ran */
         conn_on_release(&c->owner);
@@ -222,9 +223,9 @@ static void resolve_done(myr__job *job)
         return;
     }
     if (c->addr_family == AF_INET)
-        ((struct sockaddr_in *)&c->addr)->sin_port = htons((uint16_t)c->opts.port);
+        ((struct sockaddr_in *)&c->hs->addr)->sin_port = htons((uint16_t)c->opts.port);
     else
-        ((struct sockaddr_in6 *)&c->addr)->sin6_port = htons((uint16_t)c->opts.port);
+        ((struct sockaddr_in6 *)&c->hs->addr)->sin6_port = htons((uint16_t)c->opts.port);
     start_socket(c);
 }
 
@@ -236,29 +237,29 @@ static int pick_target(myr_conn *c)
     int local = o->host == NULL || strcmp(o->host, "localhost") == 0;
     if (o->unix_socket != NULL || (local && !o->port_set)) {
         const char *path = o->unix_socket ? o->unix_socket : MYR__DEFAULT_SOCKET;
-        struct sockaddr_un *un = (struct sockaddr_un *)&c->addr;
+        struct sockaddr_un *un = (struct sockaddr_un *)&c->hs->addr;
         if (strlen(path) >= sizeof un->sun_path)
             return MYR_EINVAL;
         un->sun_family = AF_UNIX;
         strcpy(un->sun_path, path);
-        c->addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
+        c->hs->addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
         c->addr_family = AF_UNIX;
         return 0;
     }
     const char *host = o->host ? o->host : "127.0.0.1";
-    struct sockaddr_in *in4 = (struct sockaddr_in *)&c->addr;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&c->addr;
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&c->hs->addr;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&c->hs->addr;
     if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
         in4->sin_family = AF_INET;
         in4->sin_port = htons((uint16_t)o->port);
-        c->addr_len = sizeof *in4;
+        c->hs->addr_len = sizeof *in4;
         c->addr_family = AF_INET;
         return 0;
     }
     if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
         in6->sin6_family = AF_INET6;
         in6->sin6_port = htons((uint16_t)o->port);
-        c->addr_len = sizeof *in6;
+        c->hs->addr_len = sizeof *in6;
         c->addr_family = AF_INET6;
         return 0;
     }
@@ -276,10 +277,13 @@ static myr_conn *conn_new(myr_loop *loop, const myr_conn_opts *opts)
     myr_conn *c = myr__calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
-    if (myr__opts_copy(&c->opts, opts) != 0) {
+    c->hs = myr__calloc(1, sizeof *c->hs);
+    if (c->hs == NULL || myr__opts_copy(&c->opts, opts) != 0) {
+        myr__free(c->hs);
         myr__free(c);
         return NULL;
     }
+    c->hs->conn = c;
     c->loop = loop;
     loop->conn_hooks = &conn_hooks;
     c->tp = &myr__transport_plain;
@@ -322,9 +326,9 @@ static myr_future *connect_common(myr_loop *loop, const myr_conn_opts *opts, int
     if (fd >= 0) {   /* already connected (tests) */
         c->fd = fd;
         /* What kind of socket it is decides whether it is secure. */
-        c->addr_len = sizeof c->addr;
-        if (getsockname(fd, (struct sockaddr *)&c->addr, &c->addr_len) == 0)
-            c->addr_family = c->addr.ss_family;
+        c->hs->addr_len = sizeof c->hs->addr;
+        if (getsockname(fd, (struct sockaddr *)&c->hs->addr, &c->hs->addr_len) == 0)
+            c->addr_family = c->hs->addr.ss_family;
         else
             c->addr_family = AF_UNSPEC;
         start_login(c);
@@ -337,11 +341,11 @@ static myr_future *connect_common(myr_loop *loop, const myr_conn_opts *opts, int
         start_socket(c);
     } else {
         myr__conn_set_state(c, MYR__CS_RESOLVING);
-        c->resolve_job.fn = resolve_host;
-        c->resolve_job.arg = c;
-        c->resolve_job.done = resolve_done;
+        c->hs->resolve_job.fn = resolve_host;
+        c->hs->resolve_job.arg = c;
+        c->hs->resolve_job.done = resolve_done;
         c->job_busy = 1;
-        rc = myr__pool_submit(loop, &c->resolve_job);
+        rc = myr__pool_submit(loop, &c->hs->resolve_job);
         if (rc < 0) {
             c->job_busy = 0;
             myr__conn_fail(c, rc, 2005, "Unknown server host '%s': cannot start a lookup", c->opts.host);
@@ -364,7 +368,7 @@ myr_future *myr__connect_fd(myr_loop *loop, const myr_conn_opts *opts, int fd)
 
 myr_loop *myr_conn_loop(const myr_conn *c) { return c ? c->loop : NULL; }
 const char *myr_conn_server_version(const myr_conn *c) { return c ? c->server_version : ""; }
-uint32_t myr_conn_thread_id(const myr_conn *c) { return c ? c->greeting.thread_id : 0; }
+uint32_t myr_conn_thread_id(const myr_conn *c) { return c ? c->thread_id : 0; }
 unsigned myr_conn_server_status(const myr_conn *c) { return c ? c->server_status : 0; }
 int myr_conn_alive(const myr_conn *c) { return c != NULL && c->state == MYR__CS_READY && !c->closing; }
 

@@ -40,7 +40,7 @@ static void server_error(myr_conn *c, const uint8_t *p, size_t len)
 
 static void send_login(myr_conn *c)
 {
-    myr__greeting *g = &c->greeting;
+    myr__greeting *g = &c->hs->greeting;
     if (!(g->caps & MYR__CLIENT_PROTOCOL_41)) {
         myr__conn_fail(c, MYR_ENOTSUP, 2027, "server does not speak protocol 4.1");
         return;
@@ -117,12 +117,13 @@ static void on_greeting(myr_conn *c, const uint8_t *p, size_t len)
         server_error(c, p, len);
         return;
     }
-    if (myr__greeting_parse(p, len, &c->greeting) != 0) {
+    if (myr__greeting_parse(p, len, &c->hs->greeting) != 0) {
         myr__conn_fail(c, MYR_EMALFORMED, 2027, "Malformed packet (server greeting)");
         return;
     }
+    c->thread_id = c->hs->greeting.thread_id;
     /* MariaDB prefixes "5.5.5-" for old replication clients: not the version. */
-    const char *v = c->greeting.server_version;
+    const char *v = c->hs->greeting.server_version;
     if (strncmp(v, "5.5.5-", 6) == 0)
         v += 6;
     snprintf(c->server_version, sizeof c->server_version, "%s", v);
@@ -158,6 +159,7 @@ static void connected(myr_conn *c, const uint8_t *p, size_t len)
     if (myr__conn_tls_certproof(c, ok.info, ok.info_len) != 0)
         return;   /* failed the connection */
     c->server_status = ok.status;
+    myr__conn_hs_free(c);   /* the handshake is over */
     myr__conn_set_state(c, MYR__CS_READY);
     ur_timer_stop(c->loop->ur, &c->timer);
     myr_future *f = c->connect_fut;

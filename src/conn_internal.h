@@ -114,6 +114,17 @@ int myr__conn_tls_certproof(myr_conn *c, const uint8_t *info, size_t info_len);
  * (conn_io.c). */
 void myr__conn_read_timer(myr_conn *c);
 
+/* The handshake scratch goes (at the login's OK, or with the connection);
+ * its secrets are wiped. */
+static inline void myr__conn_hs_free(myr_conn *c)
+{
+    if (c->hs != NULL) {
+        explicit_bzero(c->hs, sizeof *c->hs);
+        myr__free(c->hs);
+        c->hs = NULL;
+    }
+}
+
 /* Handshake (conn_auth.c): one whole packet in GREETING or AUTH. */
 void myr__conn_auth_packet(myr_conn *c, const uint8_t *p, size_t len);
 

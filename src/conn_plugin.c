@@ -13,7 +13,7 @@
 #include "conn_plugin.h"
 #include "pkcache.h"
 
-/* What the next AuthMoreData of the current plugin is (c->auth_step). */
+/* What the next AuthMoreData of the current plugin is (c->hs->auth_step). */
 enum {
     AS_NONE,       /* no AuthMoreData expected: only OK/ERR */
     AS_SHA2_FAST,  /* caching_sha2: 0x03 (fast auth done) or 0x04 (full auth) */
@@ -115,13 +115,13 @@ static int send_encrypted(myr_conn *c, const uint8_t *der, size_t der_len, uint8
 {
     size_t n;
     const char *pw = password(c, &n);
-    int rc = myr__rsa_encrypt_password(der, der_len, c->auth_scramble, c->auth_scramble_len, pw, n, out,
+    int rc = myr__rsa_encrypt_password(der, der_len, c->hs->auth_scramble, c->hs->auth_scramble_len, pw, n, out,
                                        MYR__AUTH_MAX, out_len);
     if (rc == MYR_EMALFORMED)
         return plugin_error(c, "the server's public key cannot be used");
     if (rc != 0)
         return plugin_error(c, "password too long for the server's RSA key, or no randomness");
-    c->auth_step = AS_NONE;
+    c->hs->auth_step = AS_NONE;
     return 0;
 }
 
@@ -145,14 +145,14 @@ static int full_auth_rsa(myr_conn *c, uint8_t request_byte, const char *no_key_w
     size_t len;
     const uint8_t *cached = myr__pkcache_get(c->loop->pkcache, name, &len);
     if (cached != NULL) {
-        c->auth_cached_key = 1;
+        c->hs->auth_cached_key = 1;
         return send_encrypted(c, cached, len, out, out_len);
     }
     if (!c->opts.get_server_public_key)
         return plugin_error(c, no_key_why);
     out[0] = request_byte;
     *out_len = 1;
-    c->auth_step = AS_KEY_WAIT;
+    c->hs->auth_step = AS_KEY_WAIT;
     return 0;
 }
 
@@ -172,12 +172,12 @@ static int key_arrived(myr_conn *c, const uint8_t *pem, size_t len, uint8_t *out
 
 void myr__plugin_refused(myr_conn *c)
 {
-    if (!c->auth_cached_key)
+    if (!c->hs->auth_cached_key)
         return;
     char name[320];
     cache_name(c, name, sizeof name);
     myr__pkcache_drop(c->loop->pkcache, name);
-    c->auth_cached_key = 0;
+    c->hs->auth_cached_key = 0;
 }
 
 /* ------------------------------------------------------------- plugins */
@@ -186,15 +186,15 @@ static int native_start(myr_conn *c, uint8_t *out, size_t *out_len)
 {
     size_t n;
     const char *pw = password(c, &n);
-    return myr__auth_native(c->auth_scramble, c->auth_scramble_len, pw, n, out, out_len);
+    return myr__auth_native(c->hs->auth_scramble, c->hs->auth_scramble_len, pw, n, out, out_len);
 }
 
 static int sha2_start(myr_conn *c, uint8_t *out, size_t *out_len)
 {
     size_t n;
     const char *pw = password(c, &n);
-    c->auth_step = AS_SHA2_FAST;
-    return myr__auth_sha2(c->auth_scramble, c->auth_scramble_len, pw, n, out, out_len);
+    c->hs->auth_step = AS_SHA2_FAST;
+    return myr__auth_sha2(c->hs->auth_scramble, c->hs->auth_scramble_len, pw, n, out, out_len);
 }
 
 #define SHA2_NO_KEY                                                                                 \
@@ -203,20 +203,20 @@ static int sha2_start(myr_conn *c, uint8_t *out, size_t *out_len)
 
 static int sha2_more(myr_conn *c, const uint8_t *data, size_t len, uint8_t *out, size_t *out_len)
 {
-    if (c->auth_step == AS_KEY_WAIT) {
+    if (c->hs->auth_step == AS_KEY_WAIT) {
         int rc = key_arrived(c, data, len, out, out_len);
         return rc == 0 ? 1 : rc;
     }
-    if (c->auth_step != AS_SHA2_FAST || len != 1)
+    if (c->hs->auth_step != AS_SHA2_FAST || len != 1)
         return malformed(c);
     if (data[0] == 3) {   /* fast auth succeeded: the OK follows */
-        c->auth_step = AS_NONE;
+        c->hs->auth_step = AS_NONE;
         return 0;
     }
     if (data[0] != 4)
         return malformed(c);
     /* Full authentication: the server wants the password itself. */
-    c->auth_step = AS_NONE;
+    c->hs->auth_step = AS_NONE;
     int rc = myr__conn_secure(c) ? clear_password(c, out, out_len)
                                  : full_auth_rsa(c, 0x02, SHA2_NO_KEY, out, out_len);
     return rc == 0 ? 1 : rc;
@@ -242,7 +242,7 @@ static int sha256_start(myr_conn *c, uint8_t *out, size_t *out_len)
 
 static int sha256_more(myr_conn *c, const uint8_t *data, size_t len, uint8_t *out, size_t *out_len)
 {
-    if (c->auth_step != AS_KEY_WAIT)
+    if (c->hs->auth_step != AS_KEY_WAIT)
         return malformed(c);
     int rc = key_arrived(c, data, len, out, out_len);
     return rc == 0 ? 1 : rc;
@@ -269,7 +269,7 @@ static int ed25519_start(myr_conn *c, uint8_t *out, size_t *out_len)
 {
     size_t n;
     const char *pw = password(c, &n);
-    return myr__auth_ed25519(c->auth_scramble, c->auth_scramble_len, pw, n, out, out_len);
+    return myr__auth_ed25519(c->hs->auth_scramble, c->hs->auth_scramble_len, pw, n, out, out_len);
 }
 
 static const plugin plugins[] = {
@@ -302,8 +302,8 @@ int myr__plugin_start(myr_conn *c, const char *name, const uint8_t *data, size_t
 {
     *out_len = 0;
     snprintf(c->plugin, sizeof c->plugin, "%s", name);
-    c->auth_step = AS_NONE;
-    c->auth_cached_key = 0;
+    c->hs->auth_step = AS_NONE;
+    c->hs->auth_cached_key = 0;
     const plugin *p = find(name);
     if (p == NULL) {
         myr__conn_fail(c, MYR_EAUTH, 2059, "Authentication plugin '%s' cannot be loaded: not supported by myring",
@@ -315,8 +315,8 @@ int myr__plugin_start(myr_conn *c, const char *name, const uint8_t *data, size_t
                        len, name, p->scramble_len);
         return MYR_EMALFORMED;
     }
-    memcpy(c->auth_scramble, data, p->scramble_len);
-    c->auth_scramble_len = (uint8_t)p->scramble_len;
+    memcpy(c->hs->auth_scramble, data, p->scramble_len);
+    c->hs->auth_scramble_len = (uint8_t)p->scramble_len;
     int rc = p->start(c, out, out_len);
     if (rc != 0 && c->state != MYR__CS_DEAD)
         myr__conn_fail(c, MYR_EAUTH, 2061, "Authentication plugin '%s' reported error: cannot compute the answer",

@@ -47,7 +47,7 @@ int myr__conn_tls_begin(myr_conn *c)
      * cost time. REQUIRED and above mean it. */
     if (mode == MYR_SSL_PREFERRED && c->addr_family == AF_UNIX)
         return 0;
-    if (!(c->greeting.caps & MYR__CLIENT_SSL)) {
+    if (!(c->hs->greeting.caps & MYR__CLIENT_SSL)) {
         if (mode == MYR_SSL_PREFERRED)
             return 0;
         myr__conn_fail(c, MYR_ETLS, 2026,
@@ -101,8 +101,8 @@ int myr__conn_tls_certproof(myr_conn *c, const uint8_t *info, size_t info_len)
     }
     int rc = myr__certproof_hash(c->plugin, pw, strlen(pw), hash, &hash_len);
     if (rc == 0)
-        rc = myr__certproof_check(info, info_len, hash, hash_len, c->greeting.scramble,
-                                  c->greeting.scramble_len, fp);
+        rc = myr__certproof_check(info, info_len, hash, hash_len, c->hs->greeting.scramble,
+                                  c->hs->greeting.scramble_len, fp);
     explicit_bzero(hash, sizeof hash);
     switch (rc) {
     case 0:

@@ -405,6 +405,20 @@ struct myr_conn_opts {
     int tls_no_resume;          /* MYR_OPT_TLS_RESUME 0 */
 };
 
+/* A connection's handshake scratch, from conn_new to the login's OK (then
+ * freed: an idle connection does not carry it). */
+typedef struct myr__hs {
+    myr_conn *conn;
+    myr__greeting greeting;
+    uint8_t auth_scramble[32];  /* the plugin's server data: 20 bytes, 32 for client_ed25519 */
+    uint8_t auth_scramble_len;
+    uint8_t auth_step;          /* what its next AuthMoreData is (conn_plugin.c) */
+    uint8_t auth_cached_key;    /* the password left encrypted with a cached RSA key */
+    myr__job resolve_job;
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+} myr__hs;
+
 struct myr_conn {
     ur_owner owner;             /* first: container_of is a cast */
     myr_loop *loop;
@@ -430,16 +444,10 @@ struct myr_conn {
     uint8_t dead_once;          /* it did die (even if death could not be kept) */
 
     /* handshake */
-    myr__greeting greeting;
+    struct myr__hs *hs;         /* what only the handshake needs; NULL once READY */
+    uint32_t thread_id;         /* the server's, from the greeting */
     uint32_t caps;
     char plugin[64];            /* the auth plugin in use (myr_conn_auth_plugin) */
-    uint8_t auth_scramble[32];  /* its server data: 20 bytes, 32 for client_ed25519 */
-    uint8_t auth_scramble_len;
-    uint8_t auth_step;          /* what its next AuthMoreData is (conn_plugin.c) */
-    uint8_t auth_cached_key;    /* the password left encrypted with a cached RSA key */
-    myr__job resolve_job;
-    struct sockaddr_storage addr;
-    socklen_t addr_len;
     int addr_family;
 
     /* Plaintext the state machines exchange with the transport. */
