@@ -62,6 +62,14 @@ struct myr__transport {
  * one receive at a time then). */
 int myr__conn_multishot_ok(const myr_conn *c);
 
+/* May the send of what c->out held be quiet (ur_send_quiet)? Its success
+ * is then reported only when the loop wakes for something else, so only if
+ * the server will answer its last byte: it ends with a whole command that
+ * gets a reply (not COM_QUIT or STMT_CLOSE, not a packet answering the
+ * server inside a command), and nothing else waits for it to leave. Both
+ * socket transports (transport_plain.c). */
+int myr__conn_out_answered(const myr_conn *c);
+
 /* The abort of both socket transports (transport_plain.c): cancel the
  * connection's send and recv, shut the socket down. */
 void myr__socket_abort(myr_conn *c);

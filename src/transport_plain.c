@@ -30,12 +30,7 @@ static int send_sending(myr_conn *c, int quiet)
     return rc;
 }
 
-/* May the send of c->out be quiet? Its success is then reported only when
- * the loop wakes for something else, so only if the server will answer
- * its last byte: it ends with a whole command that gets a reply (not
- * COM_QUIT or STMT_CLOSE, not a packet answering the server inside a
- * command), and nothing else waits for it to leave. */
-static int out_answered(const myr_conn *c)
+int myr__conn_out_answered(const myr_conn *c)
 {
     const myr__cmd *t = c->cmd_tail;
     return c->state == MYR__CS_READY && t != NULL && t->kind->reply && t->end_pos == c->queued_pos &&
@@ -52,7 +47,7 @@ static int plain_flush(myr_conn *c)
     myr__buf_reset(&tmp);
     c->sending = c->out;
     c->out = tmp;
-    int rc = send_sending(c, out_answered(c));
+    int rc = send_sending(c, myr__conn_out_answered(c));
     return rc < 0 ? rc : 1;
 }
 

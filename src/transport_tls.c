@@ -396,17 +396,27 @@ static void tls_fail(myr_conn *c, int err)
 
 /* ---------------------------------------------------------- sending */
 
-static int send_sending(myr_conn *c)
+/* Send what is unread in c->sending; quiet (ur_send_quiet: its success
+ * does not wake the loop, so a round trip costs one io_uring_enter, as in
+ * plaintext) when asked, ordinary otherwise. */
+static int send_sending(myr_conn *c, int quiet)
 {
-    int rc = ur_send(&c->owner, MYR__TAG_SEND, c->fd, myr__buf_rptr(&c->sending),
-                     myr__buf_unread(&c->sending), MSG_WAITALL | MSG_NOSIGNAL, &c->send_id);
-    if (rc == 0)
+    const void *p = myr__buf_rptr(&c->sending);
+    size_t n = myr__buf_unread(&c->sending);
+    int flags = MSG_WAITALL | MSG_NOSIGNAL;
+    int rc = quiet ? ur_send_quiet(&c->owner, MYR__TAG_SEND, c->fd, p, n, flags, &c->send_id)
+                   : ur_send(&c->owner, MYR__TAG_SEND, c->fd, p, n, flags, &c->send_id);
+    if (rc == 0) {
         c->send_busy = 1;
+        c->send_quiet = (uint8_t)quiet;
+    }
     return rc;
 }
 
-/* Ciphertext waiting in cout goes out, unless a send is in flight. */
-static int pump(myr_conn *c)
+/* Ciphertext waiting in cout goes out, unless a send is in flight; quiet
+ * only when it ends with records of a command the server will answer
+ * (tls_flush). Handshake records and alerts go ordinary. */
+static int pump(myr_conn *c, int quiet)
 {
     struct myr__tls *t = c->tls;
     if (c->send_busy || myr__buf_unread(&t->cout) == 0)
@@ -417,7 +427,7 @@ static int pump(myr_conn *c)
     t->cout = tmp;
     t->plain_flight = t->plain_pending;
     t->plain_pending = 0;
-    int rc = send_sending(c);
+    int rc = send_sending(c, quiet);
     return rc < 0 ? rc : 1;
 }
 
@@ -442,7 +452,7 @@ static int tls_flush(myr_conn *c)
         c->secret_out = 0;
     }
     myr__buf_reset(&c->out);
-    int rc = pump(c);
+    int rc = pump(c, myr__conn_out_answered(c));
     return rc < 0 ? rc : 1;
 }
 
@@ -452,13 +462,17 @@ static void on_send(myr_conn *c, int res)
     c->send_busy = 0;
     if (c->state == MYR__CS_DEAD)
         return;
+    if (res == -EAGAIN && c->send_quiet)
+        res = 0;   /* no room in the socket buffer: the whole send goes again, waiting */
     if (res < 0) {
         myr__conn_lost(c, -res);
         return;
     }
     c->sending.rpos += (size_t)res;
-    if (myr__buf_unread(&c->sending) > 0) {   /* short send: the rest now */
-        int rc = send_sending(c);
+    if (myr__buf_unread(&c->sending) > 0) {
+        /* A short send (a quiet one that found the socket buffer full, a
+         * signal): the rest now, waiting for room. */
+        int rc = send_sending(c, 0);
         if (rc < 0)
             myr__conn_lost(c, -rc);
         return;
@@ -468,7 +482,7 @@ static void on_send(myr_conn *c, int res)
         myr__loop_buf_give(c->loop, &c->sending);
     size_t n = t->plain_flight;
     t->plain_flight = 0;
-    int rc = pump(c);   /* records made meanwhile (handshake, alerts) */
+    int rc = pump(c, 0);   /* records made meanwhile (handshake, alerts) */
     if (rc < 0) {
         myr__conn_lost(c, -rc);
         return;
@@ -614,7 +628,7 @@ static void received(myr_conn *c)
         if (r != WOLFSSL_SUCCESS) {
             int err = wolfSSL_get_error(t->ssl, r);
             if (err == WOLFSSL_ERROR_WANT_READ && !t->eof) {
-                int rc = pump(c);
+                int rc = pump(c, 0);
                 if (rc < 0) {
                     myr__conn_lost(c, -rc);
                     return;
@@ -638,7 +652,7 @@ static void received(myr_conn *c)
         session_save(c);
     if (myr__buf_unread(&t->cin) == 0)
         myr__buf_reset(&t->cin);
-    int rc = pump(c);
+    int rc = pump(c, 0);
     if (rc < 0) {
         myr__conn_lost(c, -rc);
         return;
@@ -833,7 +847,7 @@ static int tls_start(myr_conn *c, const void *raw, size_t n, char *why, size_t w
         describe(c, err, why, wl);
         return MYR_ETLS;
     }
-    int rc = pump(c);
+    int rc = pump(c, 0);
     if (rc < 0) {
         snprintf(why, wl, "cannot queue a send: %s", myr_strerror(rc));
         return rc;
