@@ -396,6 +396,13 @@ typedef enum myr_opt {
                                 prepared per connection (least recently used closed
                                 beyond that); 0 = none kept (each call prepares,
                                 executes and closes, in one round trip on MariaDB) */
+    MYR_OPT_TLS_RESUME_PSK_ONLY, /* int 0 (default) / 1: a resumed TLS 1.3 session skips the
+                                new key exchange (offers psk_ke only, not psk_dhe_ke):
+                                cheaper resumptions for both ends, but traffic of
+                                resumed connections loses forward secrecy (whoever
+                                later learns the server's ticket key, or this
+                                loop's kept session, can decrypt it). Full
+                                handshakes and TLS 1.2 are unchanged */
     MYR_OPT__LAST
 } myr_opt;
 /* TLS (MYR_OPT_SSL_MODE). TLS starts after the server's greeting, as the
@@ -519,6 +526,10 @@ MYR_API const char *myr_conn_tls_cipher(const myr_conn *c);
 /* 1 if the connection's TLS session was resumed (no full handshake: the
  * loop kept the session of an earlier connection to the same server), else 0. */
 MYR_API int myr_conn_tls_resumed(const myr_conn *c);
+/* The group of the connection's key exchange ("X25519", "SECP256R1"), ""
+ * when there was none (a TLS 1.3 resumption with MYR_OPT_TLS_RESUME_PSK_ONLY,
+ * a TLS 1.2 resumption) or for a plaintext connection. */
+MYR_API const char *myr_conn_tls_group(const myr_conn *c);
 
 /* Escape len bytes of from (any bytes, NULs included) for use between single
  * quotes in SQL sent on c, like mysql_real_escape_string(). to must hold at

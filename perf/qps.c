@@ -104,6 +104,12 @@ int main(int argc, char **argv)
     /* Plaintext unless PERF_TLS=1 (then TLS, as the peers get it with the same variable). */
     int tls = getenv("PERF_TLS") != NULL && strcmp(getenv("PERF_TLS"), "1") == 0;
     myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, tls ? MYR_SSL_REQUIRED : MYR_SSL_DISABLED);
+    /* PERF_TLS_VERSION (TLSv1.2 / TLSv1.3), PERF_TLS_CIPHER (a cipher list):
+     * to compare what the server and we pay per record. */
+    if (tls && getenv("PERF_TLS_VERSION"))
+        myr_conn_opts_set_str(o, MYR_OPT_TLS_VERSION, getenv("PERF_TLS_VERSION"));
+    if (tls && getenv("PERF_TLS_CIPHER"))
+        myr_conn_opts_set_str(o, MYR_OPT_SSL_CIPHER, getenv("PERF_TLS_CIPHER"));
     myr_conn_opts_set_int(o, MYR_OPT_PORT, t.port);
     myr_conn_opts_set_str(o, MYR_OPT_USER, t.user);
     myr_conn_opts_set_str(o, MYR_OPT_PASSWORD, t.password);

@@ -6,6 +6,8 @@
  *   full     TLS, every handshake a full one (MYR_OPT_TLS_RESUME 0)
  *   resumed  TLS, the loop holds a session from one earlier connection, so
  *            every connection resumes it (checked: myr_conn_tls_resumed)
+ *   resumed-psk  the same with MYR_OPT_TLS_RESUME_PSK_ONLY (TLS 1.3: no key
+ *            exchange in the resumption, no forward secrecy for it)
  * Prints one CSV line per mode:
  *   impl,mode,conns,rounds,seconds,connects_per_s,resumed,cpu_us_per_conn,server_cpu_us_per_conn
  * Target: PERF_HOST/PERF_PORT/... as the other benchmarks (bench_target_env).
@@ -31,7 +33,8 @@ static myr_conn_opts *opts_for(const bench_target *t, const char *mode)
         myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, MYR_SSL_DISABLED);
     } else {
         myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, MYR_SSL_REQUIRED);
-        myr_conn_opts_set_int(o, MYR_OPT_TLS_RESUME, strcmp(mode, "resumed") == 0);
+        myr_conn_opts_set_int(o, MYR_OPT_TLS_RESUME, strncmp(mode, "resumed", 7) == 0);
+        myr_conn_opts_set_int(o, MYR_OPT_TLS_RESUME_PSK_ONLY, strcmp(mode, "resumed-psk") == 0);
         if (getenv("PERF_TLS_VERSION"))   /* e.g. TLSv1.2 */
             myr_conn_opts_set_str(o, MYR_OPT_TLS_VERSION, getenv("PERF_TLS_VERSION"));
     }
@@ -48,7 +51,7 @@ static int run(const bench_target *t, const char *mode, int conns, int rounds)
         return 1;
     }
     myr_conn_opts *o = opts_for(t, mode);
-    if (strcmp(mode, "resumed") == 0) {   /* one connection leaves its session in the loop */
+    if (strncmp(mode, "resumed", 7) == 0) {   /* one connection leaves its session in the loop */
         myr_conn *c = myr_connect_sync(loop, o, &err);
         if (c == NULL) {
             fprintf(stderr, "tls_connect: warm-up: %s\n", err.message);
@@ -102,14 +105,14 @@ static int run(const bench_target *t, const char *mode, int conns, int rounds)
 
 int main(int argc, char **argv)
 {
-    bench_storm_args a = bench_storm_parse(argc, argv, 1000, 3, "plain|full|resumed");
+    bench_storm_args a = bench_storm_parse(argc, argv, 1000, 3, "plain|full|resumed|resumed-psk");
     int conns = a.conns, rounds = a.rounds, header = a.header;
     const char *only = a.mode;
     bench_target t = bench_target_env();
     if (header)
         printf("impl,mode,conns,rounds,seconds,connects_per_s,resumed,cpu_us_per_conn,server_cpu_us_per_conn\n");
-    static const char *const modes[] = {"plain", "full", "resumed"};
-    for (int m = 0; m < 3; m++)
+    static const char *const modes[] = {"plain", "full", "resumed", "resumed-psk"};
+    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++)
         if ((only == NULL || strcmp(only, modes[m]) == 0) && run(&t, modes[m], conns, rounds) != 0)
             return 1;
     return 0;

@@ -403,6 +403,7 @@ struct myr_conn_opts {
     uint8_t get_server_public_key;   /* MYR_OPT_GET_SERVER_PUBLIC_KEY */
     uint8_t enable_cleartext_plugin; /* MYR_OPT_ENABLE_CLEARTEXT_PLUGIN */
     int tls_no_resume;          /* MYR_OPT_TLS_RESUME 0 */
+    uint8_t tls_psk_only;       /* MYR_OPT_TLS_RESUME_PSK_ONLY */
 };
 
 /* A connection's handshake scratch, from conn_new to the login's OK (then

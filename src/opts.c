@@ -160,6 +160,11 @@ int myr_conn_opts_set_int(myr_conn_opts *o, myr_opt opt, long value)
     case MYR_OPT_TLS_RESUME:
         o->tls_no_resume = value == 0;
         return 0;
+    case MYR_OPT_TLS_RESUME_PSK_ONLY:
+        if (value != 0 && value != 1)
+            return MYR_EINVAL;
+        o->tls_psk_only = (uint8_t)value;
+        return 0;
     case MYR_OPT_MARIADB_EXTENSIONS:
         o->no_mariadb_ext = value == 0;
         return 0;

@@ -61,6 +61,7 @@ struct myr__tls {
     uint8_t untrusted;      /* no CA vouched for the certificate: the login's OK
                                must prove it (c->tls_certproof, conn_tls.c) */
     uint8_t misnamed;       /* ... and it does not name the host (VERIFY_IDENTITY) */
+    uint8_t psk_ke;         /* it offered a resumption with psk_ke only */
     int mode;               /* enum myr_ssl_mode in force */
 };
 
@@ -82,6 +83,9 @@ typedef struct tls_session {
     WOLFSSL_SESSION *sess;
     const WOLFSSL_CTX *ctx;
     char *server;           /* "host port" */
+    uint8_t tls13;          /* a TLS 1.3 session (MYR_OPT_TLS_RESUME_PSK_ONLY applies) */
+    uint8_t psk_ke_refused; /* the server answered a psk_ke-only resumption with a
+                               full handshake: offer psk_dhe_ke again */
 } tls_session;
 
 typedef struct tls_loop {
@@ -303,6 +307,12 @@ static void session_save(myr_conn *c)
         }
     }
     s->sess = sess;
+    s->tls13 = wolfSSL_version(t->ssl) == TLS1_3_VERSION;
+    /* OpenSSL servers refuse psk_ke unless told to accept it
+     * (SSL_OP_ALLOW_NO_DHE_KEX): every psk_ke-only offer would then end in
+     * a full handshake. */
+    if (t->psk_ke)
+        s->psk_ke_refused = 1;
     s->next = L->sessions;
     L->sessions = s;
 }
@@ -833,8 +843,19 @@ static int tls_start(myr_conn *c, const void *raw, size_t n, char *why, size_t w
     }
     tls_session **sp = o->tls_no_resume ? NULL : session_find(c->loop->tls, ctx, server);
     t->saved = o->tls_no_resume;   /* nothing to keep either */
-    if (sp != NULL)
+    if (sp != NULL) {
         wolfSSL_set_session(t->ssl, (*sp)->sess);
+        /* Opt-in: resume with psk_ke only (no X25519 on either side, no
+         * forward secrecy for this connection). Only a TLS 1.3 session has
+         * the choice (TLS 1.2 resumptions never exchange keys). */
+        if (o->tls_psk_only && (*sp)->tls13 && !(*sp)->psk_ke_refused) {
+            if (wolfSSL_no_dhe_psk(t->ssl) != 0) {
+                snprintf(why, wl, "cannot restrict the resumption to psk_ke");
+                return MYR_ETLS;
+            }
+            t->psk_ke = 1;
+        }
+    }
     /* The SSLRequest leaves first, in clear, with the ClientHello behind it. */
     if (myr__loop_buf_take(c->loop, &t->cout) != 0 || myr__buf_append(&t->cout, raw, n) != 0) {
         snprintf(why, wl, "out of memory");
@@ -889,5 +910,13 @@ const char *myr_conn_tls_cipher(const myr_conn *c)
     if (c == NULL || c->tls == NULL || !c->tls->hs_done)
         return "";
     const char *s = wolfSSL_get_cipher_name(c->tls->ssl);
+    return s ? s : "";
+}
+
+const char *myr_conn_tls_group(const myr_conn *c)
+{
+    if (c == NULL || c->tls == NULL || !c->tls->hs_done)
+        return "";
+    const char *s = wolfSSL_get_curve_name(c->tls->ssl);
     return s ? s : "";
 }

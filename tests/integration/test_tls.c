@@ -454,6 +454,60 @@ static void test_resumption(void **state)
     }
 }
 
+/* MYR_OPT_TLS_RESUME_PSK_ONLY: a TLS 1.3 resumption without a key exchange
+ * (psk_ke) where the server accepts one (the sandbox's OpenSSL is told to:
+ * tests/sandbox.sh), working; a server that refuses (a sandbox started
+ * before it was) answers with a full handshake, and the next connection
+ * resumes with a key exchange instead (not a full handshake each time).
+ * Without the option a resumption exchanges keys (X25519). */
+static void test_resumption_psk_only(void **state)
+{
+    (void)state;
+    myr_loop *loop = myr_loop_new(NULL, NULL);
+    assert_non_null(loop);
+    myr_conn_opts *o = sandbox_opts(0);
+    assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_SSL_MODE, MYR_SSL_VERIFY_CA), 0);
+    assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_SSL_CA, sandbox_env("MYR_TEST_SSL_CA")), 0);
+    assert_int_equal(myr_conn_opts_set_str(o, MYR_OPT_TLS_VERSION, "TLSv1.3"), 0);
+    assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_TLS_RESUME_PSK_ONLY, 2), MYR_EINVAL);
+    myr_error err;
+    myr_conn *c = myr_connect_sync(loop, o, &err);
+    if (c == NULL)
+        fail_msg("full: %s", err.message);
+    assert_int_equal(myr_conn_tls_resumed(c), 0);
+    assert_string_equal(myr_conn_tls_group(c), "X25519");
+    myr_close_sync(c, NULL);
+
+    /* The default: a resumption with X25519. */
+    c = myr_connect_sync(loop, o, &err);
+    assert_non_null(c);
+    assert_int_equal(myr_conn_tls_resumed(c), 1);
+    assert_string_equal(myr_conn_tls_group(c), "X25519");
+    myr_close_sync(c, NULL);
+
+    assert_int_equal(myr_conn_opts_set_int(o, MYR_OPT_TLS_RESUME_PSK_ONLY, 1), 0);
+    int psk_ke = 0;
+    for (int i = 0; i < 3; i++) {
+        c = myr_connect_sync(loop, o, &err);
+        if (c == NULL)
+            fail_msg("psk_ke conn %d: %s", i, err.message);
+        if (i == 0)
+            psk_ke = myr_conn_tls_resumed(c);
+        if (psk_ke) {   /* the server accepts psk_ke: every one resumes so */
+            assert_int_equal(myr_conn_tls_resumed(c), 1);
+            assert_string_equal(myr_conn_tls_group(c), "");
+        } else if (i > 0) {   /* refused once: back to psk_dhe_ke, resumed */
+            assert_int_equal(myr_conn_tls_resumed(c), 1);
+            assert_string_equal(myr_conn_tls_group(c), "X25519");
+        }
+        expect_tls(c);   /* working: queries go through (the server's Ssl_version) */
+        myr_close_sync(c, NULL);
+    }
+    print_message("psk_ke resumption %s by the server\n", psk_ke ? "accepted" : "refused");
+    myr_conn_opts_free(o);
+    myr_loop_free(loop);
+}
+
 /* A scripted server whose certificate expired yesterday (no real server
  * here presents one): greeting with CLIENT_SSL, the SSLRequest, then a
  * wolfSSL server handshake with tls/expired-cert.pem. */
@@ -569,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_pipelined_over_tls),
         cmocka_unit_test(test_many_connections_one_loop),
         cmocka_unit_test(test_resumption),
+        cmocka_unit_test(test_resumption_psk_only),
         cmocka_unit_test(test_expired_certificate_fails_2026),
         cmocka_unit_test(test_bad_options),
     };
