@@ -274,16 +274,17 @@ static const myr__conn_hooks conn_hooks = {
 
 static myr_conn *conn_new(myr_loop *loop, const myr_conn_opts *opts)
 {
-    myr_conn *c = myr__calloc(1, sizeof *c);
-    if (c == NULL)
-        return NULL;
-    c->hs = myr__calloc(1, sizeof *c->hs);
-    if (c->hs == NULL || myr__opts_copy(&c->opts, opts) != 0) {
-        myr__free(c->hs);
+    /* The scratch first: beside the connect future, the two leave one
+     * hole when they go, where later allocations fit. */
+    myr__hs *hs = myr__calloc(1, sizeof *hs);
+    myr_conn *c = hs ? myr__calloc(1, sizeof *c) : NULL;
+    if (c == NULL || myr__opts_copy(&c->opts, opts) != 0) {
         myr__free(c);
+        myr__free(hs);
         return NULL;
     }
-    c->hs->conn = c;
+    c->hs = hs;
+    hs->conn = c;
     c->loop = loop;
     loop->conn_hooks = &conn_hooks;
     c->tp = &myr__transport_plain;

@@ -205,7 +205,10 @@ static int parsing(const myr_conn *c)
  * least n). 0, or -1 when the connection failed for want of memory. */
 static int keep(myr_conn *c, const uint8_t *p, size_t n, size_t want)
 {
-    if (myr__buf_reserve(&c->in, want) != 0) {
+    /* A loop block if it is enough (a frame split between two ring
+     * buffers, every few results: no malloc for it). */
+    int rc = want <= MYR__IOBUF_SIZE ? myr__loop_buf_take(c->loop, &c->in) : 0;
+    if (rc != 0 || myr__buf_reserve(&c->in, want) != 0) {
         myr__conn_fail(c, MYR_ENOMEM, 2008, "out of memory for a receive buffer");
         return -1;
     }

@@ -33,6 +33,13 @@ static int grow(ur_loop *l)
     return 0;
 }
 
+/* A connect's address copy goes with its slot (out of line: rare). */
+static __attribute__((noinline, cold)) void slot_free_addr(ur_slot *s)
+{
+    ur__free(s->addr);
+    s->addr = NULL;
+}
+
 uint32_t ur__slot_get(ur_loop *l, ur_owner *o, uint32_t tag)
 {
     if (l->free_head == UR_NO_SLOT && grow(l) < 0)
@@ -64,10 +71,8 @@ void ur__slot_put(ur_loop *l, uint32_t idx)
         ur__slot(l, s->next)->prev = s->prev;
     s->owner = NULL;
     s->prev = UR_NO_SLOT;
-    if (s->addr != NULL) {
-        ur__free(s->addr);
-        s->addr = NULL;
-    }
+    if (__builtin_expect(s->addr != NULL, 0))
+        slot_free_addr(s);
     if (s->quiet) {
         s->quiet = false;
         l->quiet--;
