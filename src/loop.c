@@ -179,10 +179,12 @@ void myr__loop_buf_give(myr_loop *loop, myr__buf *b)
         myr__buf_free(b);
 }
 
+unsigned myr__recv_bufs = MYR__RECV_BUFS;
+
 ur_bufring *myr__loop_bufring(myr_loop *loop)
 {
     if (loop->bufring == NULL && !loop->bufring_failed &&
-        ur_bufring_new(loop->ur, 0, MYR__RECV_BUFS, MYR__RECV_BUF_SIZE, UR_BUFRING_INC, &loop->bufring) < 0)
+        ur_bufring_new(loop->ur, 0, myr__recv_bufs, MYR__RECV_BUF_SIZE, UR_BUFRING_INC, &loop->bufring) < 0)
         loop->bufring_failed = 1;   /* an old kernel: receives into buffers of their own */
     return loop->bufring;
 }

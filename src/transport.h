@@ -78,9 +78,10 @@ void myr__socket_abort(myr_conn *c);
  * them: the transport receives into a buffer of its own), or a negative
  * error. */
 int myr__socket_recv_ring(myr_conn *c);
-/* After a ring receive's bytes were taken (more: it stays armed): arm
- * another if it ended, or stop it while c is parked (backpressure). */
-void myr__socket_ring_next(myr_conn *c, int more);
+/* After a ring receive's res bytes were taken (more: it stays armed): arm
+ * another if it ended; stop it while c is parked (backpressure), or when a
+ * full buffer says a big answer is coming (one-shot receives follow). */
+void myr__socket_ring_next(myr_conn *c, int more, int res);
 /* A ring receive ended without bytes (res): 1 when it is only to be armed
  * again (no buffer was free, we stopped it, c is parked), 0 when the stream
  * is over (res < 0: its error; 0: the server closed it). */

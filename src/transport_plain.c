@@ -137,7 +137,7 @@ static void on_ring_recv(myr_conn *c, int res, uint32_t flags)
         if (res > 0 && c->state != MYR__CS_DEAD)
             myr__conn_input_lent(c, data, (size_t)res);
         ur_bufring_put(br, bid, flags, res);   /* its bytes are parsed or copied */
-        myr__socket_ring_next(c, more);
+        myr__socket_ring_next(c, more, res);
         return;
     }
     if (more || c->state == MYR__CS_DEAD || myr__socket_ring_rearm(c, res))
@@ -155,17 +155,32 @@ static void plain_complete(myr_conn *c, uint32_t tag, int res, uint32_t cqe_flag
         on_recv(c, res);
 }
 
-void myr__socket_ring_next(myr_conn *c, int more)
+void myr__socket_ring_next(myr_conn *c, int more, int res)
 {
     if (c->state == MYR__CS_DEAD)
         return;
     if (!more) {
         c->recv_stop = 0;
         myr__conn_kick(c);   /* it ended: arm another */
-    } else if (c->parked_cmd != NULL && !c->recv_stop) {
+        return;
+    }
+    if (c->recv_stop)
+        return;
+    if (c->parked_cmd != NULL) {
         /* Parked: rows wait for the application. Stop reading, so the
          * server waits instead of the memory growing; the bytes that still
          * come before the cancel lands are kept. */
+        c->recv_stop = 1;
+        (void)ur_cancel(c->loop->ur, c->recv_id);
+    } else if (c->ncmds > 0 && res > 0 && 2 * (unsigned)res >= ur_bufring_size(c->loop->bufring)) {
+        /* A (half) full buffer while an answer is awaited: a big one comes.
+         * Its rest is read by one-shot receives until the connection is
+         * idle again. A multishot that streams megabytes can stay armed
+         * yet never report the reset or close that follows its last bytes
+         * (seen on 6.18: no CQE, the socket's error never read, the kernel
+         * holding no work for it), so the connection waited for its read
+         * timeout, or forever without one; one-shot receives never did. */
+        c->recv_oneshot = 1;
         c->recv_stop = 1;
         (void)ur_cancel(c->loop->ur, c->recv_id);
     }
@@ -196,7 +211,9 @@ int myr__socket_recv_ring(myr_conn *c)
      * READY: a multishot, unless a stream is queued. Before: one at a time,
      * so that none is armed when TLS takes the socket over after the
      * greeting. */
-    int multi = myr__conn_multishot_ok(c);
+    if (c->ncmds == 0)
+        c->recv_oneshot = 0;   /* idle: the big answer is over */
+    int multi = myr__conn_multishot_ok(c) && !c->recv_oneshot;
     int rc = ur_recv_ring(&c->owner, MYR__TAG_RECV, c->fd, br, multi, &c->recv_id);
     if (rc < 0)
         return rc;

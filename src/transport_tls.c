@@ -615,7 +615,7 @@ static void on_ring_recv(myr_conn *c, int res, uint32_t flags)
         } else {
             ur_bufring_put(br, bid, flags, res);
         }
-        myr__socket_ring_next(c, more);
+        myr__socket_ring_next(c, more, res);
         return;
     }
     if (more || c->state == MYR__CS_DEAD || myr__socket_ring_rearm(c, res))
