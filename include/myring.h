@@ -138,7 +138,20 @@ MYR_API int myr_set_allocator(const myr_allocator *a);
 typedef struct myr_loop_opts {
     unsigned sq_entries;    /* submission queue size; 0 = 256 */
     unsigned threads;       /* to_thread workers; 0 = 4 (started on first use) */
+    /* Batched waits, in microseconds: 0 = MYR_BATCH_WAIT_DEFAULT_US,
+     * negative = off. When commands are in flight on several connections
+     * (n of them), a myr_loop_run_once() that has to wait waits up to this
+     * long for n responses to arrive, then returns as soon as one is there;
+     * so one kernel entry serves many responses (64 connections 8 deep:
+     * about 0.05 syscalls per query instead of 0.36). The trade-off: the
+     * first response of a tick may be handled up to this much later. A
+     * connection alone with commands in flight (one query at a time, or a
+     * single pipelined connection) never waits extra: its round trip costs
+     * what it did. Off, every wait ends at the first completion. Needs
+     * Linux 6.12 (IORING_FEAT_MIN_TIMEOUT); older kernels behave as off. */
+    int batch_wait_us;
 } myr_loop_opts;
+#define MYR_BATCH_WAIT_DEFAULT_US 50
 
 /* Create a loop (NULL opts = defaults). On failure returns NULL and fills
  * *err if given (MYR_EURING when io_uring is unavailable, with the reason). */

@@ -29,7 +29,7 @@ static int run(const bench_target *t, const char *mode, int conns, int rounds)
             return 1;
         }
     }
-    myr_loop_opts lo = {4096, 0};
+    myr_loop_opts lo = {.sq_entries = 4096};
     myr_error err;
     myr_loop *loop = myr_loop_new(&lo, &err);
     if (loop == NULL) {

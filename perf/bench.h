@@ -250,6 +250,13 @@ static inline bench_args bench_parse(int argc, char **argv)
         bench_usage(argv[0]);
     return a;
 }
+/* myring programs: myr_loop_opts.batch_wait_us from PERF_BATCH_WAIT_US (unset:
+ * 0, the library's default; negative: off), for A/B runs of batched waits. */
+static inline int bench_batch_wait_us(void)
+{
+    const char *v = getenv("PERF_BATCH_WAIT_US");
+    return v != NULL && *v != '\0' ? atoi(v) : 0;
+}
 /* Open-file limit of at least need descriptors (up to the hard limit). */
 static inline void bench_raise_nofile(long need)
 {

@@ -91,7 +91,7 @@ int main(int argc, char **argv)
     bench_target t = bench_target_env();
     g_one_row = strcmp(A.query, "select1") == 0 || strcmp(A.query, "point") == 0;
     myr_error err;
-    myr_loop_opts lo = {4096, 0};
+    myr_loop_opts lo = {.sq_entries = 4096, .batch_wait_us = bench_batch_wait_us()};
     myr_loop *loop = myr_loop_new(&lo, &err);
     if (loop == NULL) {
         fprintf(stderr, "fairness: loop: %s\n", err.message);

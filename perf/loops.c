@@ -150,7 +150,7 @@ int main(int argc, char **argv)
         bench_usage(argv[0]);
     worker *ws = calloc((size_t)loops, sizeof *ws);
     for (int i = 0; i < loops; i++) {
-        myr_loop_opts lo = {4096, 0};
+        myr_loop_opts lo = {.sq_entries = 4096};
         myr_error err;
         ws[i].loop = myr_loop_new(&lo, &err);   /* made here, run by the worker */
         if (ws[i].loop == NULL) {

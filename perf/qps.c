@@ -92,8 +92,9 @@ int main(int argc, char **argv)
         myr_set_allocator(&al);
     }
     myr_error err;
-    myr_loop_opts lo = {0, 0};
+    myr_loop_opts lo = {0};
     lo.sq_entries = 4096;
+    lo.batch_wait_us = bench_batch_wait_us();
     myr_loop *loop = myr_loop_new(&lo, &err);
     if (loop == NULL) {
         fprintf(stderr, "qps: loop: %s\n", err.message);

@@ -133,7 +133,7 @@ int main(int argc, char **argv)
     myr_allocator al = {cnt_malloc, cnt_realloc, cnt_free};
     myr_set_allocator(&al);
     myr_error err;
-    myr_loop_opts lo = {4096, 0};
+    myr_loop_opts lo = {.sq_entries = 4096};
     g_loop = myr_loop_new(&lo, &err);
     if (g_loop == NULL) {
         fprintf(stderr, "scale: loop: %s\n", err.message);

@@ -43,7 +43,7 @@ static myr_conn_opts *opts_for(const bench_target *t, const char *mode)
 
 static int run(const bench_target *t, const char *mode, int conns, int rounds)
 {
-    myr_loop_opts lo = {4096, 0};
+    myr_loop_opts lo = {.sq_entries = 4096};
     myr_error err;
     myr_loop *loop = myr_loop_new(&lo, &err);
     if (loop == NULL) {

@@ -23,7 +23,10 @@ myr_loop *myr_loop_new(const myr_loop_opts *opts, myr_error *err)
         return NULL;
     }
     myr__thread_init();
-    ur_loop_opts uo = {.sq_entries = opts && opts->sq_entries ? opts->sq_entries : 256};
+    ur_loop_opts uo = {.sq_entries = opts && opts->sq_entries ? opts->sq_entries : 256,
+                       .min_wait_us = MYR_BATCH_WAIT_DEFAULT_US};
+    if (opts != NULL && opts->batch_wait_us != 0)
+        uo.min_wait_us = opts->batch_wait_us < 0 ? 0 : (unsigned)opts->batch_wait_us;
     loop->pool_threads = opts ? opts->threads : 0;
     const char *why = NULL;
     int rc = ur_loop_new(&uo, &loop->ur, &why);
@@ -319,6 +322,11 @@ int myr_loop_run_once(myr_loop *loop, int timeout_ms)
                      are due: the caller may be waiting for exactly that one,
                      so don't block */
     loop->ticking++;
+    /* One response per busy connection is on its way: wait for them
+     * together (batched waits, myr_loop_opts.batch_wait_us); a lone one
+     * waits as before. */
+    ur_loop_expect(loop->ur, (unsigned)(loop->busy_conns < UR_WAIT_MAX ? loop->busy_conns
+                                                                      : UR_WAIT_MAX));
     rc = ur_loop_tick(loop->ur, ns);
     loop->ticking--;
     if (rc >= 0 && loop->owner_self == 0)

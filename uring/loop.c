@@ -1,7 +1,7 @@
 /*
  * uring/loop.c -- the loop: ring setup with feature fallbacks (created
- * disabled, bound to its thread by thread.c), the tick (one submit + wait,
- * reap every CQE, run timers), SQ-full flushing, the registered eventfd and
+ * disabled, bound to its thread by thread.c), the tick (one submit + wait
+ * (wait.c), reap every CQE, run timers), SQ-full flushing, the registered eventfd and
  * external mode's end-of-tick submit, and teardown (also in a fork child).
  */
 #include <errno.h>
@@ -94,6 +94,8 @@ int ur_loop_new(const ur_loop_opts *opts, ur_loop **out, const char **why)
         return r;
     }
     l->setup_flags = flags;
+    if (opts != NULL && (l->ring.features & ur__feature_mask & IORING_FEAT_MIN_TIMEOUT))
+        l->min_wait_us = opts->min_wait_us;
     /* No io_uring_register_ring_fd() here: the registration belongs to the
      * registering thread, and this one may not be the one that runs the
      * loop (thread.c registers it when the loop is bound). */
@@ -232,25 +234,14 @@ int ur_loop_tick(ur_loop *l, int64_t timeout_ns)
     if (timeout_ns < 0 && l->used == l->quiet)
         timeout_ns = 0;
     if (timeout_ns == 0 || io_uring_cq_ready(&l->ring) > 0) {
+        l->expect = 0;   /* ur_loop_expect is for one tick */
         /* Poll. Under DEFER_TASKRUN, completions wait as task work until we
          * enter the kernel with GETEVENTS; the kernel then sets
          * IORING_SQ_TASKRUN (and signals the eventfd), and reap() sees the
          * flag and calls io_uring_get_events(): no syscall when idle. */
         r = ur__submit(l);
     } else {
-        struct __kernel_timespec ts, *tsp = NULL;
-        if (timeout_ns > 0) {
-            ts.tv_sec = timeout_ns / 1000000000;
-            ts.tv_nsec = timeout_ns % 1000000000;
-            tsp = &ts;
-        }
-        struct io_uring_cqe *cqe;
-        if (io_uring_sq_ready(&l->ring) > 0)
-            l->submits++;
-        r = io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, tsp, NULL);
-        ur__quiet_submitted(l);
-        if (r == -ETIME || r == -EINTR || r == -EAGAIN || r == -EBUSY)
-            r = 0;
+        r = ur__submit_and_wait(l, timeout_ns);   /* wait.c: maybe batched */
     }
     if (r < 0)
         return r;

@@ -92,6 +92,11 @@ void ur_set_allocator(void *(*m)(size_t), void *(*r)(void *, size_t), void (*f)(
 
 typedef struct ur_loop_opts {
     unsigned sq_entries;    /* 0 = 256; the CQ is 4x this */
+    /* Batched waits (see ur_loop_expect): how long a tick may wait for
+     * more than one completion, in microseconds. 0 = never: a tick's wait
+     * ends at the first completion. Needs IORING_FEAT_MIN_TIMEOUT (Linux
+     * 6.12); without it the loop behaves as with 0. */
+    unsigned min_wait_us;
 } ur_loop_opts;
 
 /* Create a loop, owned by no thread yet (see "Threads" above). Returns 0
@@ -134,6 +139,22 @@ int ur_loop_check_thread(const ur_loop *loop);
  * queued and the kernel timeout for the nearest deadline; in internal mode
  * it makes no syscall but the one submit-and-wait (none when polling idle). */
 int ur_loop_tick(ur_loop *loop, int64_t timeout_ns);
+/* Batched waits. n is how many completions the caller expects soon (e.g.
+ * the peers with requests in flight), for the next tick only. When n > 1
+ * and the loop has a min_wait_us (ur_loop_min_wait_us() > 0), a tick that
+ * has to wait waits for up to n completions (capped at UR_WAIT_MAX) for at
+ * most min_wait_us; after that it returns as soon as there is one (or at
+ * its timeout). A lone expected completion (n <= 1) never waits extra, so
+ * a request/response round trip on one peer keeps its latency; with n > 1
+ * the first completion may be reported up to min_wait_us late, in return
+ * for fewer io_uring_enter calls per completion. A timeout shorter than
+ * min_wait_us, and polls, wait as without batching. No syscall. */
+#define UR_WAIT_MAX 256u
+void ur_loop_expect(ur_loop *loop, unsigned n);
+/* The min_wait_us in effect: the option's value, or 0 when the kernel
+ * lacks IORING_FEAT_MIN_TIMEOUT. Waits that used it (tests, benchmarks). */
+unsigned ur_loop_min_wait_us(const ur_loop *loop);
+uint64_t ur_loop_batched_waits(const ur_loop *loop);
 /* Submit queued SQEs now without waiting; in external mode also arm the
  * kernel timeout for the nearest deadline first. Binds the loop like a
  * tick. No syscall when there is nothing to submit. Returns 0 or -errno

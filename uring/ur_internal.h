@@ -53,6 +53,9 @@ struct ur_loop {
     unsigned setup_flags;
     int evfd;               /* -1 until ur_loop_eventfd(); >= 0: external mode */
     uint64_t submits;       /* io_uring_enter calls that submitted SQEs */
+    unsigned min_wait_us;   /* batched waits (wait.c): 0 = off or unsupported */
+    unsigned expect;        /* completions the caller expects (ur_loop_expect) */
+    uint64_t batched_waits; /* waits that asked for more than one completion */
 
     /* Which thread may use the loop (thread.c): owner is 0 until the first
      * tick/flush binds the calling thread (ur__thread_self() of it);
@@ -123,6 +126,20 @@ void ur__bufrings_free(ur_loop *l);
 /* Setup flags ur_loop_new() may try, ANDed with its wish list (default all):
  * tests clear bits to run the same checks on the fallback configurations. */
 extern unsigned ur__setup_mask;
+
+/* IORING_FEAT_* bits ur_loop_new() may use, ANDed with what the kernel
+ * reports (default all): tests clear IORING_FEAT_MIN_TIMEOUT to run the
+ * batched-wait fallback on a kernel that has it. */
+extern unsigned ur__feature_mask;
+#ifndef IORING_FEAT_MIN_TIMEOUT
+#define IORING_FEAT_MIN_TIMEOUT (1U << 15)   /* Linux 6.12; newer than liburing 2.3 */
+#endif
+
+/* The tick's submit-and-wait (wait.c): submits what is queued, waits up to
+ * timeout_ns (< 0: without limit; never 0) for one completion, or for
+ * l->expect of them within l->min_wait_us (batched waits). Returns >= 0 or
+ * -errno; the timeout, EINTR, EAGAIN, EBUSY are 0. */
+int ur__submit_and_wait(ur_loop *l, int64_t timeout_ns);
 
 /* The submission queue (sq.c). Submit what is queued, if anything (a
  * syscall only then), and count it: 0 or -errno. */
