@@ -1,7 +1,7 @@
 /*
  * uring/loop.c -- the loop: ring setup with feature fallbacks (created
  * disabled, bound to its thread by thread.c), the tick (one submit + wait
- * (wait.c), reap every CQE, run timers), SQ-full flushing, the registered eventfd and
+ * (enter.c), reap every CQE, run timers), SQ-full flushing, the registered eventfd and
  * external mode's end-of-tick submit, and teardown (also in a fork child).
  */
 #include <errno.h>
@@ -241,7 +241,7 @@ int ur_loop_tick(ur_loop *l, int64_t timeout_ns)
          * flag and calls io_uring_get_events(): no syscall when idle. */
         r = ur__submit(l);
     } else {
-        r = ur__submit_and_wait(l, timeout_ns);   /* wait.c: maybe batched */
+        r = ur__submit_and_wait(l, timeout_ns);   /* enter.c: maybe batched */
     }
     if (r < 0)
         return r;

@@ -53,7 +53,7 @@ struct ur_loop {
     unsigned setup_flags;
     int evfd;               /* -1 until ur_loop_eventfd(); >= 0: external mode */
     uint64_t submits;       /* io_uring_enter calls that submitted SQEs */
-    unsigned min_wait_us;   /* batched waits (wait.c): 0 = off or unsupported */
+    unsigned min_wait_us;   /* batched waits (enter.c): 0 = off or unsupported */
     unsigned expect;        /* completions the caller expects (ur_loop_expect) */
     uint64_t batched_waits; /* waits that asked for more than one completion */
 
@@ -135,7 +135,7 @@ extern unsigned ur__feature_mask;
 #define IORING_FEAT_MIN_TIMEOUT (1U << 15)   /* Linux 6.12; newer than liburing 2.3 */
 #endif
 
-/* The tick's submit-and-wait (wait.c): submits what is queued, waits up to
+/* The tick's submit-and-wait (enter.c): submits what is queued, waits up to
  * timeout_ns (< 0: without limit; never 0) for one completion, or for
  * l->expect of them within l->min_wait_us (batched waits). Returns >= 0 or
  * -errno; the timeout, EINTR, EAGAIN, EBUSY are 0. */

@@ -1,5 +1,5 @@
 /*
- * tests/uring/test_wait.c -- batched waits (uring/wait.c): a tick told to
+ * tests/uring/test_wait.c -- batched waits (uring/enter.c): a tick told to
  * expect several completions waits for them in one io_uring_enter bounded
  * by min_wait_us; one that expects a single completion, polls, or a loop on
  * a kernel without IORING_FEAT_MIN_TIMEOUT (forced with ur__feature_mask)
@@ -95,7 +95,7 @@ static int count_tag_below(const tester *t, uint32_t below, int res)
 }
 
 /* Expecting several completions, the tick takes the batched path: the SQEs
- * it submits (flushed by wait.c itself, not liburing) all run and every
+ * it submits (flushed by enter.c itself, not liburing) all run and every
  * completion is delivered; the expectation lasts one tick. */
 static void test_batched_path(void **state)
 {

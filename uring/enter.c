@@ -1,5 +1,5 @@
 /*
- * uring/wait.c -- the tick's one submit-and-wait syscall. Either the plain
+ * uring/enter.c -- the tick's one submit-and-wait syscall. Either the plain
  * wait for one completion (liburing), or a batched wait: up to `expect`
  * completions within min_wait_us, then whatever is there (the kernel's
  * min_wait_usec, IORING_FEAT_MIN_TIMEOUT, Linux 6.12). liburing 2.3 has no
